@@ -1,0 +1,10 @@
+// Original file: grpc_service.proto
+
+
+export interface CudaSharedMemoryStatusRequest {
+  'name'?: (string);
+}
+
+export interface CudaSharedMemoryStatusRequest__Output {
+  'name': (string);
+}

@@ -1,0 +1,10 @@
+// Original file: model_config.proto
+
+
+export interface ModelTransactionPolicy {
+  'decoupled'?: (boolean);
+}
+
+export interface ModelTransactionPolicy__Output {
+  'decoupled': (boolean);
+}
