@@ -1,0 +1,22 @@
+/** Every configuration section, one line each. A new section: add its file and a line here. */
+import { cacheSection } from "./cache.ts";
+import { conversationSection } from "./conversation.ts";
+import { logSection } from "./log.ts";
+import { postgresSection } from "./postgres.ts";
+import { redisSection } from "./redis.ts";
+import { serverSection } from "./server.ts";
+import { storageSection } from "./storage.ts";
+import { streamingSection } from "./streaming.ts";
+import { tritonSection } from "./triton.ts";
+
+export const sections = {
+  server: serverSection,
+  log: logSection,
+  postgres: postgresSection,
+  redis: redisSection,
+  triton: tritonSection,
+  streaming: streamingSection,
+  cache: cacheSection,
+  conversation: conversationSection,
+  storage: storageSection,
+};

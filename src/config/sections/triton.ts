@@ -1,0 +1,37 @@
+import { z } from "zod";
+import { hostPortField, intField, textField } from "../fields.ts";
+import { defineSection } from "../section.ts";
+
+/** Morgan talks to Triton over gRPC only; `url` is a gRPC target (host:port). */
+export const tritonSection = defineSection({
+  schema: z
+    .strictObject({
+      url: hostPortField("127.0.0.1:8101"),
+      models: z
+        .strictObject({
+          vad: textField("vad"),
+          stt: textField("stt"),
+          llm: textField("llm"),
+          tts: textField("tts"),
+        })
+        .prefault({}),
+      timeouts: z
+        .strictObject({
+          connectMs: intField(100, 120_000, 5_000),
+          requestMs: intField(100, 600_000, 30_000),
+          healthMs: intField(50, 60_000, 1_000),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  env: {
+    TRITON_URL: "url",
+    MORGAN_TRITON_MODEL_VAD: "models.vad",
+    MORGAN_TRITON_MODEL_STT: "models.stt",
+    MORGAN_TRITON_MODEL_LLM: "models.llm",
+    MORGAN_TRITON_MODEL_TTS: "models.tts",
+    MORGAN_TRITON_CONNECT_TIMEOUT_MS: "timeouts.connectMs",
+    MORGAN_TRITON_REQUEST_TIMEOUT_MS: "timeouts.requestMs",
+    MORGAN_TRITON_HEALTH_TIMEOUT_MS: "timeouts.healthMs",
+  },
+});

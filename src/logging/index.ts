@@ -1,0 +1,1 @@
+export { createLogger, getRootLogger, redactPaths, requestLogger, sessionLogger, setRootLogger, type Logger } from "./logger.ts";

@@ -1,0 +1,65 @@
+/**
+ * pino loggers: JSON lines by default, human-readable with log.pretty (development).
+ * Secrets are censored by path, and URL credentials by a serializer, before any line is written.
+ */
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from "pino";
+import { redactUrl } from "../config/redact.ts";
+import type { Config } from "../config/schema.ts";
+
+export type { Logger } from "pino";
+
+/** Field names whose values are never written, at any depth up to three levels. */
+const SECRET_FIELDS = ["password", "pass", "secret", "token", "authorization", "apiKey", "api_key", "cookie"];
+
+export const redactPaths: string[] = SECRET_FIELDS.flatMap((field) => [
+  field,
+  `*.${field}`,
+  `*.*.${field}`,
+  `req.headers.${field}`,
+]);
+
+function loggerOptions(config: Config["log"]): LoggerOptions {
+  return {
+    level: config.level,
+    base: { service: "morgan" },
+    redact: { paths: redactPaths, censor: "[redacted]" },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    serializers: {
+      err: pino.stdSerializers.err,
+      url: (value: unknown) => (typeof value === "string" ? redactUrl(value) : value),
+    },
+    formatters: { level: (label) => ({ level: label }) },
+  };
+}
+
+/** The pretty printer is a dev dependency: loaded only when asked for, so production images need not ship it. */
+function prettyStream(): DestinationStream {
+  const pretty = require("pino-pretty") as (options: Record<string, unknown>) => DestinationStream;
+  return pretty({ colorize: true, sync: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname,service" });
+}
+
+export function createLogger(config: Config["log"], destination?: DestinationStream): Logger {
+  const stream = destination ?? (config.pretty ? prettyStream() : pino.destination({ fd: 1, sync: false }));
+  return pino(loggerOptions(config), stream);
+}
+
+let rootLogger: Logger = pino({ ...loggerOptions({ level: "info", pretty: false }) });
+
+/** Makes `logger` the parent of sessionLogger()/requestLogger() children; main.ts calls it once. */
+export function setRootLogger(logger: Logger): void {
+  rootLogger = logger;
+}
+
+export function getRootLogger(): Logger {
+  return rootLogger;
+}
+
+/** A child logger whose every line carries `sessionId`. */
+export function sessionLogger(sessionId: string, parent: Logger = rootLogger): Logger {
+  return parent.child({ sessionId });
+}
+
+/** A child logger whose every line carries `requestId`. */
+export function requestLogger(requestId: string, parent: Logger = rootLogger): Logger {
+  return parent.child({ requestId });
+}
