@@ -1,0 +1,139 @@
+/**
+ * The end of the pipeline: turns events into protocol messages for the client, and closes each
+ * turn — the reply stored whole, or truncated to what the user heard when interrupted.
+ */
+import type { Logger } from "pino";
+import type { OutgoingMessage } from "../protocol/messages";
+import { durationMs, float32ToPcm16, resample } from "./audio/pcm";
+import type { EventOf, PipelineEvent } from "./events";
+import type { PipelineStore } from "./ports";
+import type { ResolvedSettings } from "./settings";
+import type { Turn } from "./turn";
+
+export interface ReplyOutputDeps {
+  send: (message: OutgoingMessage) => void;
+  store: PipelineStore;
+  conversationId: () => string;
+  settings: () => ResolvedSettings;
+  /** Largest audio payload per response_audio message, in bytes of PCM (the seed's 8 KiB chunks). */
+  chunkBytes: number;
+  log: Logger;
+}
+
+export class ReplyOutput {
+  /** Turns whose final messages are still being stored; shutdown waits for them. */
+  private readonly closing = new Set<Promise<void>>();
+
+  constructor(private readonly deps: ReplyOutputDeps) {}
+
+  handle = (event: PipelineEvent): void => {
+    const { send } = this.deps;
+    switch (event.kind) {
+      case "speech_started":
+        return send({ type: "vad_status", data: { speaking: true } });
+      case "speech_stopped":
+        return send({ type: "vad_status", data: { speaking: false } });
+      case "transcript": {
+        const { text, isFinal, confidence } = event.transcript;
+        return send({ type: "transcription", data: { text, is_final: isFinal, confidence } });
+      }
+      case "llm_delta":
+        return send({ type: "response_text", data: { turn_id: event.turn.id, text: event.text, is_final: false } });
+      case "llm_done":
+        return send({ type: "response_text", data: { turn_id: event.turn.id, text: "", is_final: true } });
+      case "tts_audio":
+        return this.sendAudio(event);
+      case "tts_done":
+        return this.track(this.complete(event.turn));
+      case "interrupt":
+        return this.track(this.interrupted(event.turn, event.reason));
+      case "error":
+        return this.failed(event);
+    }
+  };
+
+  /** Resolves when every turn that ended has been stored. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.closing]);
+  }
+
+  private track(work: Promise<void>): void {
+    this.closing.add(work);
+    void work.finally(() => this.closing.delete(work));
+  }
+
+  private sendAudio(event: EventOf<"tts_audio">): void {
+    const { turn } = event;
+    const rate = this.deps.settings().outputSampleRate;
+    const pcm = float32ToPcm16(resample(event.samples, event.sampleRate, rate));
+    const step = this.deps.chunkBytes - (this.deps.chunkBytes % 2);
+    for (let offset = 0; offset < pcm.byteLength; offset += step) {
+      const piece = pcm.subarray(offset, offset + step);
+      const ms = durationMs(piece.byteLength / 2, rate);
+      turn.mark("ttsFirstChunk");
+      turn.markLast("lastChunk");
+      turn.recordAudioSent(event.index, event.text, ms);
+      if (!event.cached) turn.cachedAudio = false;
+      this.deps.send({
+        type: "response_audio",
+        data: {
+          turn_id: turn.id,
+          audio_data: Buffer.from(piece).toString("base64"),
+          is_final: false,
+          sample_rate: rate,
+          format: "pcm_s16le",
+          duration_ms: Math.round(ms * 10) / 10,
+        },
+      });
+    }
+  }
+
+  private async complete(turn: Turn): Promise<void> {
+    if (turn.state !== "running") return;
+    turn.state = "complete";
+    const rate = this.deps.settings().outputSampleRate;
+    this.deps.send({
+      type: "response_audio",
+      data: { turn_id: turn.id, audio_data: "", is_final: true, sample_rate: rate, format: "pcm_s16le", duration_ms: 0 },
+    });
+    await this.storeReply(turn, turn.text.trim(), false);
+    this.deps.send({
+      type: "response_complete",
+      data: { turn_id: turn.id, text: turn.text.trim(), latency: turn.latency(), cached_audio: turn.cachedAudio && turn.spoken.length > 0 },
+    });
+  }
+
+  private async interrupted(turn: Turn, reason: "barge_in" | "client"): Promise<void> {
+    if (turn.state !== "running") return;
+    turn.state = "interrupted";
+    const heard = turn.heard();
+    this.deps.send({ type: "interrupted", data: { turn_id: turn.id, heard_text: heard.text, heard_ms: heard.ms, reason } });
+    await this.storeReply(turn, heard.text, true);
+  }
+
+  private failed(event: EventOf<"error">): void {
+    const { turn } = event;
+    if (turn && turn.state === "running") {
+      turn.state = "failed";
+      turn.cancel("failed");
+    }
+    this.deps.send({ type: "error", data: { code: event.code, message: event.message, recoverable: true } });
+  }
+
+  private async storeReply(turn: Turn, content: string, interrupted: boolean): Promise<void> {
+    try {
+      await turn.userMessageStored;
+      await this.deps.store.appendMessage(this.deps.conversationId(), {
+        role: "assistant",
+        content,
+        interrupted,
+        tokensUsed: turn.tokens,
+        processingTimeMs: Math.round(performance.now() - turn.origin),
+        metadata: { turn_id: turn.id, latency: turn.latency(), ...(interrupted ? { full_text: turn.text } : {}) },
+      });
+    } catch (error) {
+      this.deps.log.error({ err: error, turn: turn.id }, "storing the reply failed");
+      this.deps.send({ type: "error", data: { code: "storage_failed", message: "the reply could not be stored", recoverable: true } });
+    }
+  }
+}

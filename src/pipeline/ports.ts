@@ -1,0 +1,86 @@
+/**
+ * What the pipeline needs from storage, and nothing more. src/storage implements these over the
+ * three-tier conversation manager and PostgreSQL; the pipeline never sees a table.
+ */
+export interface ContextMessage {
+  role: "user" | "assistant" | "system";
+  content: string;
+}
+
+export interface NewMessage {
+  role: "user" | "assistant";
+  content: string;
+  tokensUsed?: number;
+  processingTimeMs?: number;
+  interrupted?: boolean;
+  metadata?: Record<string, unknown>;
+}
+
+export interface TranscriptionRecord {
+  messageId: string;
+  text: string;
+  language: string;
+  confidence: number;
+  durationMs: number;
+}
+
+export interface CachedSynthesis {
+  /** 16-bit PCM at `sampleRate`. */
+  pcm: Uint8Array;
+  sampleRate: number;
+  durationMs: number;
+}
+
+export interface SynthesisKey {
+  text: string;
+  voice: string;
+  speed: number;
+  audioFormat: string;
+}
+
+export interface PipelineStore {
+  /** Recent turns of the conversation, oldest first, within the configured budget. */
+  context(conversationId: string): Promise<ContextMessage[]>;
+  /** Durable before it resolves. */
+  appendMessage(conversationId: string, message: NewMessage): Promise<{ id: string }>;
+  recordTranscription(sessionRowId: string, record: TranscriptionRecord): Promise<void>;
+  cachedSynthesis(key: SynthesisKey): Promise<CachedSynthesis | undefined>;
+  storeSynthesis(key: SynthesisKey, messageId: string | undefined, audio: CachedSynthesis): Promise<void>;
+}
+
+/** Session bookkeeping in PostgreSQL. */
+export interface SessionStore {
+  /**
+   * The conversation a session talks in: `conversationId` continues an existing one of this user
+   * (undefined when it does not exist or belongs to someone else); none starts a new one.
+   */
+  openConversation(userId: string, conversationId?: string): Promise<{ id: string } | undefined>;
+  startSession(row: { sessionId: string; userId: string; conversationId: string; type: string }): Promise<{ rowId: string }>;
+  endSession(rowId: string, end: { status: string; durationMs: number }): Promise<void>;
+}
+
+/** What another server instance needs to take a session over. */
+export interface SessionSnapshot {
+  sessionId: string;
+  userId: string;
+  conversationId: string;
+  sessionRowId: string;
+  resumeToken: string;
+  settings: import("./settings").ResolvedSettings;
+  lastSeq: number;
+  startedAt: number;
+}
+
+/** Session state and the replay buffer in Redis (`session:{id}`), shared by every instance. */
+export interface SessionStatePort {
+  save(snapshot: SessionSnapshot): Promise<void>;
+  load(sessionId: string): Promise<SessionSnapshot | undefined>;
+  remove(sessionId: string): Promise<void>;
+  /** Appends a sent message (bounded; oldest dropped). Fire-and-forget on the hot path. */
+  appendReplay(sessionId: string, seq: number, json: string): void;
+  /** Messages with seq > lastSeq, in order. */
+  replaySince(sessionId: string, lastSeq: number): Promise<string[]>;
+  /** Buffered input audio of the current utterance (`audio:buffer:{id}`), bounded. */
+  appendAudio(sessionId: string, pcm: Uint8Array): void;
+  clearAudio(sessionId: string): void;
+}

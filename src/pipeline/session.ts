@@ -1,0 +1,191 @@
+/**
+ * One client's voice session: its settings, its pipeline, and the numbered stream of messages it
+ * is sent. The data flow, in one place:
+ *
+ *   client audio → VAD → STT → turns → LLM → sentences → TTS → client
+ *                                      (text turns enter at "turns")
+ */
+import type { Logger } from "pino";
+import type { LanguageModel, SpeechToText, TextToSpeech, VoiceActivityDetector } from "../inference/types";
+import { type ClientMessage, LIMITS, type OutgoingMessage } from "../protocol/messages";
+import { pcm16ToFloat32, resample } from "./audio/pcm";
+import { ReplyOutput } from "./output";
+import type { PipelineStore, SessionSnapshot, SessionStatePort } from "./ports";
+import { type ResolvedSettings, applySettings } from "./settings";
+import { Pipeline } from "./stage";
+import { LlmStage } from "./stages/llm";
+import { SentenceStage } from "./stages/sentences";
+import { SttStage } from "./stages/stt";
+import { TtsStage } from "./stages/tts";
+import { TurnStage } from "./stages/turns";
+import { VadStage } from "./stages/vad";
+
+const MODEL_SAMPLE_RATE = 16000;
+
+export interface Models {
+  vad: VoiceActivityDetector;
+  stt: SpeechToText;
+  llm: LanguageModel;
+  tts: TextToSpeech;
+}
+
+export interface SessionDeps {
+  models: Models;
+  store: PipelineStore;
+  state: SessionStatePort;
+  log: Logger;
+  /** Largest audio payload per response_audio message (stream_chunk_size). */
+  chunkBytes: number;
+  /** Messages kept in memory for resume on this instance. */
+  replayLimit: number;
+}
+
+/** Where a session's messages go while a client is connected. */
+export interface Transport {
+  send(json: string): void;
+}
+
+export class VoiceSession {
+  settings: ResolvedSettings;
+  private seq: number;
+  private transport?: Transport;
+  private readonly replay: { seq: number; json: string }[] = [];
+  private readonly pipeline: Pipeline;
+  private readonly turns: TurnStage;
+  private readonly output: ReplyOutput;
+  private ended = false;
+
+  constructor(
+    readonly snapshot: Omit<SessionSnapshot, "settings" | "lastSeq">,
+    settings: ResolvedSettings,
+    private readonly deps: SessionDeps,
+    startSeq = 0,
+  ) {
+    this.settings = settings;
+    this.seq = startSeq;
+    const current = () => this.settings;
+    const { models, store } = deps;
+    this.turns = new TurnStage({
+      store,
+      settings: current,
+      conversationId: () => snapshot.conversationId,
+      sessionRowId: () => snapshot.sessionRowId,
+    });
+    this.output = new ReplyOutput({
+      send: (message) => this.send(message),
+      store,
+      settings: current,
+      conversationId: () => snapshot.conversationId,
+      chunkBytes: deps.chunkBytes,
+      log: deps.log,
+    });
+    this.pipeline = new Pipeline(
+      [
+        new VadStage(models.vad, current),
+        new SttStage(models.stt, current),
+        this.turns,
+        new LlmStage(models.llm, current),
+        new SentenceStage(),
+        new TtsStage(models.tts, store, current),
+      ],
+      this.output.handle,
+      deps.log,
+    );
+  }
+
+  get id(): string {
+    return this.snapshot.sessionId;
+  }
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  attach(transport: Transport): void {
+    this.transport = transport;
+  }
+
+  detach(transport: Transport): void {
+    if (this.transport === transport) this.transport = undefined;
+  }
+
+  /** Stamps the next sequence number, keeps the message for resume, and sends it if connected. */
+  send(message: OutgoingMessage): void {
+    const json = JSON.stringify({ type: message.type, seq: ++this.seq, data: message.data });
+    this.replay.push({ seq: this.seq, json });
+    if (this.replay.length > this.deps.replayLimit) this.replay.shift();
+    this.deps.state.appendReplay(this.id, this.seq, json);
+    this.transport?.send(json);
+  }
+
+  /** Messages after `lastSeq` from this instance's memory, or undefined if some are gone. */
+  replaySince(lastSeq: number): string[] | undefined {
+    const first = this.replay[0];
+    if (lastSeq >= this.seq) return [];
+    if (!first || first.seq > lastSeq + 1) return undefined;
+    return this.replay.filter((m) => m.seq > lastSeq).map((m) => m.json);
+  }
+
+  /** 16-bit PCM at the session's input rate. Throws a RangeError naming the problem. */
+  pushAudio(pcm: Uint8Array): void {
+    if (pcm.byteLength === 0) throw new RangeError("audio chunk is empty");
+    if (pcm.byteLength > LIMITS.maxAudioChunkBytes) {
+      throw new RangeError(`audio chunk of ${pcm.byteLength} bytes is over the ${LIMITS.maxAudioChunkBytes}-byte limit`);
+    }
+    const samples = resample(pcm16ToFloat32(pcm), this.settings.inputSampleRate, MODEL_SAMPLE_RATE);
+    this.deps.state.appendAudio(this.id, pcm);
+    this.pipeline.push({ kind: "audio", samples });
+  }
+
+  /** Handles a validated in-session message (start, stop and resume belong to the connection). */
+  handle(message: ClientMessage): void {
+    const at = performance.now();
+    switch (message.type) {
+      case "audio":
+        return this.pushAudio(Buffer.from(message.data.audio_data, "base64"));
+      case "text":
+        return this.pipeline.push({ kind: "user_text", text: message.data.text, at });
+      case "utterance_end":
+        this.deps.state.clearAudio(this.id);
+        return this.pipeline.push({ kind: "utterance_end", at, transcription: message.data?.transcription });
+      case "interrupt":
+        return this.pipeline.push({ kind: "interrupt_request", reason: "client" });
+      case "playback":
+        if (this.turns.current) this.turns.current.playedMs = message.data.played_ms;
+        return;
+      case "config":
+        this.settings = applySettings(this.settings, message.data);
+        void this.saveState();
+        return;
+      case "ping":
+        return this.send({ type: "pong", data: { timestamp: message.data?.timestamp ?? Date.now() } });
+      default:
+        throw new Error(`${message.type} is handled by the connection, not the session`);
+    }
+  }
+
+  saveState(): Promise<void> {
+    return this.deps.state.save({ ...this.snapshot, settings: this.settings, lastSeq: this.seq }).catch((error) => {
+      this.deps.log.warn({ err: error }, "saving session state failed");
+    });
+  }
+
+  /**
+   * Ends the session: a reply in progress is interrupted and stored as heard, Triton sequences
+   * are released. Resolves with the session's duration in seconds.
+   */
+  async end(): Promise<number> {
+    if (!this.ended) {
+      this.ended = true;
+      this.pipeline.push({ kind: "interrupt_request", reason: "client" });
+      await this.pipeline.drained();
+      await this.output.settled();
+      await this.pipeline.close();
+    }
+    return (Date.now() - this.snapshot.startedAt) / 1000;
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Creates, finds, resumes and ends voice sessions. A session outlives its socket for the resume
+ * window; its state lives in Redis so a client may resume on another instance, where the session
+ * is rebuilt from its snapshot and the missed messages are replayed from Redis.
+ */
+import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import type { Logger } from "pino";
+import type { SessionSettings } from "../protocol/messages";
+import type { PipelineStore, SessionSnapshot, SessionStatePort, SessionStore } from "./ports";
+import { type ResolvedSettings, applySettings } from "./settings";
+import { type Models, type Transport, VoiceSession } from "./session";
+
+export interface SessionManagerDeps {
+  models: Models;
+  store: PipelineStore;
+  sessions: SessionStore;
+  state: SessionStatePort;
+  log: Logger;
+  defaults: ResolvedSettings;
+  chunkBytes: number;
+  replayLimit: number;
+  /** How long a disconnected session waits for its client to resume. */
+  resumeWindowMs: number;
+}
+
+export class SessionError extends Error {
+  constructor(
+    readonly code: "not_found" | "resume_failed",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class SessionManager {
+  private readonly live = new Map<string, VoiceSession>();
+  private readonly expiry = new Map<string, Timer>();
+
+  constructor(private readonly deps: SessionManagerDeps) {}
+
+  get count(): number {
+    return this.live.size;
+  }
+
+  async start(options: SessionSettings & { user_id?: string; conversation_id?: string }): Promise<VoiceSession> {
+    const userId = options.user_id ?? "anonymous";
+    const conversation = await this.deps.sessions.openConversation(userId, options.conversation_id);
+    if (!conversation) {
+      throw new SessionError("not_found", `conversation ${options.conversation_id} does not exist for user ${userId}`);
+    }
+    const sessionId = randomUUID();
+    const { rowId } = await this.deps.sessions.startSession({
+      sessionId,
+      userId,
+      conversationId: conversation.id,
+      type: "voice",
+    });
+    const snapshot = {
+      sessionId,
+      userId,
+      conversationId: conversation.id,
+      sessionRowId: rowId,
+      resumeToken: randomBytes(24).toString("base64url"),
+      startedAt: Date.now(),
+    };
+    const session = this.build(snapshot, applySettings(this.deps.defaults, options), 0);
+    await session.saveState();
+    return session;
+  }
+
+  /** Finds the session here, or rebuilds it from Redis; checks the resume token either way. */
+  async resume(sessionId: string, resumeToken: string): Promise<{ session: VoiceSession; rebuilt: boolean }> {
+    const local = this.live.get(sessionId);
+    if (local && !local.isEnded) {
+      this.checkToken(local.snapshot.resumeToken, resumeToken);
+      this.cancelExpiry(sessionId);
+      return { session: local, rebuilt: false };
+    }
+    const saved = await this.deps.state.load(sessionId);
+    if (!saved) throw new SessionError("resume_failed", `session ${sessionId} is unknown or its resume window has passed`);
+    this.checkToken(saved.resumeToken, resumeToken);
+    const { settings, lastSeq, ...snapshot } = saved;
+    return { session: this.build(snapshot, settings, lastSeq), rebuilt: true };
+  }
+
+  /** Messages the client missed: from this instance's memory, else from Redis. */
+  async missedMessages(session: VoiceSession, lastSeq: number): Promise<string[]> {
+    return session.replaySince(lastSeq) ?? (await this.deps.state.replaySince(session.id, lastSeq));
+  }
+
+  /** The socket went away: keep the session for the resume window, then end it. */
+  detach(session: VoiceSession, transport: Transport): void {
+    session.detach(transport);
+    if (session.isEnded) return;
+    void session.saveState();
+    this.cancelExpiry(session.id);
+    const timer = setTimeout(() => void this.end(session, "expired"), this.deps.resumeWindowMs);
+    this.expiry.set(session.id, timer);
+  }
+
+  async end(session: VoiceSession, status: "completed" | "expired" | "shutdown"): Promise<number> {
+    this.cancelExpiry(session.id);
+    this.live.delete(session.id);
+    const duration = await session.end();
+    try {
+      await this.deps.sessions.endSession(session.snapshot.sessionRowId, { status, durationMs: Math.round(duration * 1000) });
+      // A shut-down instance leaves the state so the client can resume elsewhere.
+      if (status !== "shutdown") await this.deps.state.remove(session.id);
+    } catch (error) {
+      this.deps.log.error({ err: error, session_id: session.id }, "recording the end of the session failed");
+    }
+    return duration;
+  }
+
+  async endAll(status: "shutdown"): Promise<void> {
+    await Promise.allSettled([...this.live.values()].map((session) => this.end(session, status)));
+  }
+
+  private build(snapshot: Omit<SessionSnapshot, "settings" | "lastSeq">, settings: ResolvedSettings, lastSeq: number) {
+    const log = this.deps.log.child({ session_id: snapshot.sessionId });
+    const session = new VoiceSession(snapshot, settings, { ...this.deps, log }, lastSeq);
+    this.live.set(session.id, session);
+    return session;
+  }
+
+  private checkToken(expected: string, given: string): void {
+    const a = Buffer.from(expected);
+    const b = Buffer.from(given);
+    if (a.length !== b.length || !timingSafeEqual(a, b)) {
+      throw new SessionError("resume_failed", "resume token does not match the session");
+    }
+  }
+
+  private cancelExpiry(sessionId: string): void {
+    clearTimeout(this.expiry.get(sessionId));
+    this.expiry.delete(sessionId);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * A pipeline stage and the chain that links them. Each stage handles its events one at a time, in
+ * order, on its own queue, so a slow stage delays only itself; long work (an LLM stream, a
+ * synthesis) runs as a task that forwards events when they are ready.
+ */
+import type { Logger } from "pino";
+import { type PipelineEvent, isStale, isSystemEvent } from "./events";
+
+export type EventSink = (event: PipelineEvent) => void;
+
+export abstract class Stage {
+  abstract readonly name: string;
+  private next: EventSink = () => {};
+  private queue: Promise<void> = Promise.resolve();
+  protected log!: Logger;
+
+  attach(next: EventSink, log: Logger): void {
+    this.next = next;
+    this.log = log.child({ stage: this.name });
+  }
+
+  /** Accepts an event: system events run at once, others wait their turn. */
+  receive(event: PipelineEvent): void {
+    if (isSystemEvent(event)) {
+      this.run(event);
+      return;
+    }
+    this.queue = this.queue.then(() => this.run(event));
+  }
+
+  /** Resolves once everything queued so far has been handled. */
+  drained(): Promise<void> {
+    return this.queue;
+  }
+
+  /** Handles one event. The default passes it on unchanged. */
+  protected process(event: PipelineEvent): void | Promise<void> {
+    this.forward(event);
+  }
+
+  /** Passes an event to the next stage, dropping those of a cancelled turn. */
+  protected forward(event: PipelineEvent): void {
+    if (!isStale(event)) this.next(event);
+  }
+
+  /** Reports a failure downstream as an error event the client will see. */
+  protected fail(error: unknown, event?: PipelineEvent): void {
+    const message = error instanceof Error ? error.message : String(error);
+    const turn = event && "turn" in event ? event.turn : undefined;
+    this.log.error({ err: error, event: event?.kind }, "stage failed");
+    this.forward({ kind: "error", code: "inference_failed", message: `${this.name}: ${message}`, turn });
+  }
+
+  /** Frees per-session resources (Triton sequences). */
+  async close(): Promise<void> {}
+
+  private async run(event: PipelineEvent): Promise<void> {
+    try {
+      await this.process(event);
+    } catch (error) {
+      this.fail(error, event);
+    }
+  }
+}
+
+/** Stages linked in order; the last one delivers to `sink`. */
+export class Pipeline {
+  constructor(
+    private readonly stages: readonly Stage[],
+    sink: EventSink,
+    log: Logger,
+  ) {
+    stages.forEach((stage, i) => {
+      const next = stages[i + 1];
+      stage.attach(next ? (event) => next.receive(event) : sink, log);
+    });
+  }
+
+  push(event: PipelineEvent): void {
+    this.stages[0]?.receive(event);
+  }
+
+  /** Waits until every stage has handled what it had queued (used at shutdown and in tests). */
+  async drained(): Promise<void> {
+    for (const stage of this.stages) await stage.drained();
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.stages.map((stage) => stage.close()));
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * Morgan's WebSocket protocol: the single source for the server, the tests and docs/protocol.md
+ * (generated from this module by scripts/gen-protocol-doc.ts; a test fails when the doc is stale).
+ *
+ * Every message is JSON `{type, data}`. Client audio may also arrive as binary frames: 16-bit
+ * little-endian mono PCM at the session's negotiated input rate. Every server message carries `seq`,
+ * a per-session counter the client hands back in `resume` to receive what it missed.
+ */
+import { z } from "zod";
+
+/** Upper bounds on client input; the server refuses anything larger with a clear error. */
+export const LIMITS = {
+  /** Largest WebSocket frame accepted (base64 audio of ~1 s at 48 kHz fits comfortably). */
+  maxFrameBytes: 256 * 1024,
+  /** Longest `text` turn or system prompt, in characters. */
+  maxTextChars: 4000,
+  maxSystemPromptChars: 8000,
+  /** Largest decoded audio chunk, in bytes of 16-bit PCM (2 s at 48 kHz). */
+  maxAudioChunkBytes: 192_000,
+  /** Invalid messages tolerated before the socket is closed as abusive. */
+  maxConsecutiveErrors: 20,
+} as const;
+
+/** WebSocket close codes the server uses, and why. */
+export const CLOSE_CODES = {
+  normal: 1000,
+  goingAway: 1001,
+  policyViolation: 1008,
+  messageTooBig: 1009,
+  internalError: 1011,
+  idleTimeout: 4000,
+  slowConsumer: 4001,
+  resumeFailed: 4002,
+} as const;
+
+export const SUPPORTED_SAMPLE_RATES = [8000, 16000, 22050, 24000, 44100, 48000] as const;
+const sampleRate = z
+  .number()
+  .int()
+  .refine((r) => (SUPPORTED_SAMPLE_RATES as readonly number[]).includes(r), {
+    message: `sample rate must be one of ${SUPPORTED_SAMPLE_RATES.join(", ")}`,
+  });
+
+const identifier = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:@-]+$/, "use letters, digits and _ . : @ -");
+
+/** Voice-activity settings a client may tune per session. */
+export const VadSettings = z
+  .object({
+    /** Speech probability at or above which a frame counts as speech. */
+    threshold: z.number().min(0.05).max(0.95),
+    /** Silence that ends the user's turn. */
+    min_silence_ms: z.number().int().min(100).max(5000),
+    /** Speech needed before a turn starts (filters clicks and breaths). */
+    min_speech_ms: z.number().int().min(30).max(2000),
+    /** Speech needed, while Morgan is answering, before it counts as barge-in. */
+    barge_in_min_speech_ms: z.number().int().min(30).max(5000),
+  })
+  .partial()
+  .strict();
+export type VadSettings = z.infer<typeof VadSettings>;
+
+/** Settings that `start` sets and `config` may change mid-session. */
+export const SessionSettings = z
+  .object({
+    language: z.string().min(2).max(16),
+    voice: z.string().min(1).max(64),
+    speed: z.number().min(0.5).max(2),
+    input_sample_rate: sampleRate,
+    output_sample_rate: sampleRate,
+    audio_format: z.literal("pcm_s16le"),
+    vad: VadSettings,
+    system_prompt: z.string().max(LIMITS.maxSystemPromptChars),
+    /** Without echo cancellation Morgan's own voice may reach the mic: barge-in then needs longer speech. */
+    echo_cancellation: z.boolean(),
+    max_response_tokens: z.number().int().min(1).max(1024),
+    temperature: z.number().min(0).max(2),
+  })
+  .partial()
+  .strict();
+export type SessionSettings = z.infer<typeof SessionSettings>;
+
+const message = <T extends string, D extends z.ZodType>(type: T, data: D) =>
+  z.object({ type: z.literal(type), data }).strict();
+const emptyData = z.object({}).strict().optional();
+
+export const StartMessage = message(
+  "start",
+  SessionSettings.extend({
+    user_id: identifier.optional(),
+    /** Continue an existing conversation instead of starting a new one. */
+    conversation_id: z.uuid().optional(),
+  })
+    .strict()
+    .optional(),
+);
+export const AudioMessage = message(
+  "audio",
+  z.object({ audio_data: z.base64().min(1) }).strict(),
+);
+export const TextMessage = message(
+  "text",
+  z.object({ text: z.string().trim().min(1).max(LIMITS.maxTextChars) }).strict(),
+);
+export const UtteranceEndMessage = message(
+  "utterance_end",
+  /** A client that ran its own STT may pass the transcript; otherwise Morgan's STT finalises. */
+  z.object({ transcription: z.string().max(LIMITS.maxTextChars).optional() }).strict().optional(),
+);
+export const StopMessage = message("stop", emptyData);
+export const ConfigMessage = message("config", SessionSettings);
+export const PingMessage = message("ping", z.object({ timestamp: z.number().optional() }).strict().optional());
+export const InterruptMessage = message("interrupt", emptyData);
+export const PlaybackMessage = message(
+  "playback",
+  /** Milliseconds of the current reply the client has actually played. */
+  z.object({ played_ms: z.number().min(0).max(3_600_000) }).strict(),
+);
+export const ResumeMessage = message(
+  "resume",
+  z
+    .object({
+      session_id: z.uuid(),
+      resume_token: z.string().min(16).max(256),
+      /** The last server `seq` the client received; everything after it is replayed. */
+      last_seq: z.number().int().min(0),
+    })
+    .strict(),
+);
+
+export const ClientMessage = z.discriminatedUnion("type", [
+  StartMessage,
+  AudioMessage,
+  TextMessage,
+  UtteranceEndMessage,
+  StopMessage,
+  ConfigMessage,
+  PingMessage,
+  InterruptMessage,
+  PlaybackMessage,
+  ResumeMessage,
+]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+export const CLIENT_MESSAGE_TYPES = ClientMessage.options.map((o) => o.shape.type.value);
+
+// ---------------------------------------------------------------- server → client
+
+export const LatencyReport = z.object({
+  /** All in ms from the end of the user's speech (text turns: from receipt of the text). */
+  stt_final_ms: z.number().nullable(),
+  llm_first_token_ms: z.number().nullable(),
+  first_sentence_ms: z.number().nullable(),
+  tts_first_chunk_ms: z.number().nullable(),
+  last_chunk_ms: z.number().nullable(),
+  /** The silence the VAD waited for before it called the turn over (not counted above). */
+  vad_silence_wait_ms: z.number().nullable(),
+});
+export type LatencyReport = z.infer<typeof LatencyReport>;
+
+export const ErrorCode = z.enum([
+  "invalid_json",
+  "invalid_message",
+  "unknown_type",
+  "not_started",
+  "already_started",
+  "invalid_audio",
+  "too_large",
+  "busy",
+  "resume_failed",
+  "inference_failed",
+  "storage_failed",
+  "internal",
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+const serverMessage = <T extends string, D extends z.ZodType>(type: T, data: D) =>
+  z.object({ type: z.literal(type), seq: z.number().int().min(1), data }).strict();
+
+export const ServerMessage = z.discriminatedUnion("type", [
+  serverMessage(
+    "session_started",
+    z.object({
+      session_id: z.uuid(),
+      conversation_id: z.uuid(),
+      resume_token: z.string(),
+      resumed: z.boolean(),
+      input_sample_rate: z.number(),
+      output_sample_rate: z.number(),
+      audio_format: z.literal("pcm_s16le"),
+    }),
+  ),
+  serverMessage(
+    "transcription",
+    z.object({ text: z.string(), is_final: z.boolean(), confidence: z.number().min(0).max(1) }),
+  ),
+  serverMessage("vad_status", z.object({ speaking: z.boolean() })),
+  serverMessage(
+    "response_text",
+    z.object({ turn_id: z.uuid(), text: z.string(), is_final: z.boolean() }),
+  ),
+  serverMessage(
+    "response_audio",
+    z.object({
+      turn_id: z.uuid(),
+      /** Base64 of 16-bit little-endian mono PCM; empty on the final marker. */
+      audio_data: z.string(),
+      is_final: z.boolean(),
+      sample_rate: z.number(),
+      format: z.literal("pcm_s16le"),
+      duration_ms: z.number(),
+    }),
+  ),
+  serverMessage(
+    "response_complete",
+    z.object({ turn_id: z.uuid(), text: z.string(), latency: LatencyReport, cached_audio: z.boolean() }),
+  ),
+  serverMessage(
+    "interrupted",
+    z.object({ turn_id: z.uuid(), heard_text: z.string(), heard_ms: z.number(), reason: z.enum(["barge_in", "client"]) }),
+  ),
+  serverMessage(
+    "error",
+    z.object({ code: ErrorCode, message: z.string(), recoverable: z.boolean() }),
+  ),
+  serverMessage("pong", z.object({ timestamp: z.number() })),
+  serverMessage("session_ended", z.object({ session_id: z.uuid(), duration: z.number() })),
+]);
+export type ServerMessage = z.infer<typeof ServerMessage>;
+export type ServerMessageType = ServerMessage["type"];
+/** A server message before the session stamps its sequence number. */
+export type OutgoingMessage = { [K in ServerMessageType]: Omit<Extract<ServerMessage, { type: K }>, "seq"> }[ServerMessageType];
+
+/** Parses one text frame. Returns a typed message or the error to send back. */
+export function parseClientMessage(raw: string):
+  | { ok: true; message: ClientMessage }
+  | { ok: false; code: ErrorCode; message: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return { ok: false, code: "invalid_json", message: "message is not valid JSON" };
+  }
+  const type = (json as { type?: unknown } | null)?.type;
+  if (typeof type !== "string" || !(CLIENT_MESSAGE_TYPES as string[]).includes(type)) {
+    return {
+      ok: false,
+      code: "unknown_type",
+      message: `unknown message type ${JSON.stringify(type ?? null)}; expected one of ${CLIENT_MESSAGE_TYPES.join(", ")}`,
+    };
+  }
+  const parsed = ClientMessage.safeParse(json);
+  if (!parsed.success) return { ok: false, code: "invalid_message", message: describeIssues(type, parsed.error) };
+  return { ok: true, message: parsed.data };
+}
+
+/** One readable line naming each offending field, e.g. `start: data.vad.threshold: Too big…`. */
+export function describeIssues(context: string, error: z.ZodError): string {
+  const parts = error.issues.map((issue) => {
+    const path = issue.path.length > 0 ? issue.path.join(".") : "(message)";
+    return `${path}: ${issue.message}`;
+  });
+  return `${context}: ${parts.join("; ")}`;
+}
