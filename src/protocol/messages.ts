@@ -4,7 +4,8 @@
  *
  * Every message is JSON `{type, data}`. Client audio may also arrive as binary frames: 16-bit
  * little-endian mono PCM at the session's negotiated input rate. Every server message carries `seq`,
- * a per-session counter the client hands back in `resume` to receive what it missed.
+ * a per-session counter (from 1) the client hands back in `resume` to receive what it missed; an
+ * error sent before any session exists carries seq 0.
  */
 import { z } from "zod";
 
@@ -173,7 +174,7 @@ export const ErrorCode = z.enum([
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
 const serverMessage = <T extends string, D extends z.ZodType>(type: T, data: D) =>
-  z.object({ type: z.literal(type), seq: z.number().int().min(1), data }).strict();
+  z.object({ type: z.literal(type), seq: z.number().int().min(0), data }).strict();
 
 export const ServerMessage = z.discriminatedUnion("type", [
   serverMessage(

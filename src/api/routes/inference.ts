@@ -1,0 +1,243 @@
+/**
+ * Direct model endpoints beside the voice pipeline: LLM generation (JSON and Server-Sent Events),
+ * TTS (WAV and SSE of audio chunks) and STT of an uploaded WAV. The seed's service paths stay as
+ * aliases: /generate and /stream (LLM), /generate/stream (TTS).
+ *
+ * A client that disconnects aborts its request, which cancels the work at Triton.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { streamSSE } from "hono/streaming";
+import { z } from "zod";
+import type { LanguageModel, SpeechToText, TextToSpeech } from "../../inference/types";
+import { concatSamples, decodeWav, encodeWav, resample } from "../../pipeline/audio/pcm";
+import { float32ToPcm16 } from "../../pipeline/audio/pcm";
+import { LIMITS, SUPPORTED_SAMPLE_RATES, describeIssues } from "../../protocol/messages";
+
+export interface InferenceRouteDeps {
+  llm: LanguageModel;
+  tts: TextToSpeech;
+  stt: SpeechToText;
+  defaults: { voice: string; speed: number; maxTokens: number; temperature: number; language: string };
+  /** Seconds between SSE keep-alive comments while a stream is idle (Bun closes idle streams). */
+  heartbeatS?: number;
+}
+
+const MAX_UPLOAD_BYTES = 16 * 1024 * 1024;
+const STT_RATE = 16000;
+
+const GenerateBody = z
+  .object({
+    prompt: z.string().trim().min(1).max(32_000),
+    max_tokens: z.number().int().min(1).max(4096).optional(),
+    temperature: z.number().min(0).max(2).optional(),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+    stop: z.array(z.string().min(1).max(64)).max(8).optional(),
+  })
+  .strict();
+
+const SpeakBody = z
+  .object({
+    text: z.string().trim().min(1).max(LIMITS.maxTextChars),
+    voice: z.string().min(1).max(64).optional(),
+    speed: z.number().min(0.5).max(2).optional(),
+    sample_rate: z
+      .number()
+      .int()
+      .refine((r) => (SUPPORTED_SAMPLE_RATES as readonly number[]).includes(r), "unsupported sample rate")
+      .optional(),
+  })
+  .strict();
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; response: Response };
+
+async function parseJson<T>(request: Request, schema: z.ZodType<T>, name: string): Promise<Parsed<T>> {
+  let json: unknown;
+  try {
+    json = await request.json();
+  } catch {
+    return { ok: false, response: badRequest("body is not valid JSON") };
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) return { ok: false, response: badRequest(describeIssues(name, result.error), result.error) };
+  return { ok: true, value: result.data };
+}
+
+function badRequest(message: string, error?: z.ZodError): Response {
+  const field = error?.issues[0]?.path.join(".") || undefined;
+  return Response.json({ error: { code: "invalid_request", message, field } }, { status: 400 });
+}
+
+function upstreamError(error: unknown): Response {
+  const message = error instanceof Error ? error.message : String(error);
+  return Response.json({ error: { code: "inference_failed", message } }, { status: 502 });
+}
+
+export function inferenceRoutes(deps: InferenceRouteDeps): Hono {
+  const app = new Hono();
+  const limit = bodyLimit({
+    maxSize: MAX_UPLOAD_BYTES,
+    onError: (c) => c.json({ error: { code: "too_large", message: `body over ${MAX_UPLOAD_BYTES} bytes` } }, 413),
+  });
+  const heartbeatMs = (deps.heartbeatS ?? 5) * 1000;
+
+  const generationRequest = (body: z.infer<typeof GenerateBody>) => ({
+    prompt: body.prompt,
+    maxTokens: body.max_tokens ?? deps.defaults.maxTokens,
+    temperature: body.temperature ?? deps.defaults.temperature,
+    seed: body.seed,
+    stop: body.stop,
+  });
+
+  const generate = async (request: Request) => {
+    const body = await parseJson(request, GenerateBody, "generate");
+    if (!body.ok) return body.response;
+    const started = performance.now();
+    let text = "";
+    let tokens = 0;
+    try {
+      for await (const delta of deps.llm.stream(generationRequest(body.value), request.signal)) {
+        text += delta;
+        tokens += 1;
+      }
+    } catch (error) {
+      return upstreamError(error);
+    }
+    return Response.json({ text, usage: { completion_tokens: tokens }, latency_ms: Math.round(performance.now() - started) });
+  };
+
+  const streamText = async (c: import("hono").Context) => {
+    const body = await parseJson(c.req.raw, GenerateBody, "stream");
+    if (!body.ok) return body.response;
+    const abort = new AbortController();
+    return streamSSE(c, async (stream) => {
+      stream.onAbort(() => abort.abort(new Error("client disconnected")));
+      const heartbeat = setInterval(() => void stream.write(": keep-alive\n\n"), heartbeatMs);
+      const started = performance.now();
+      let firstTokenMs: number | undefined;
+      let text = "";
+      let tokens = 0;
+      try {
+        for await (const delta of deps.llm.stream(generationRequest(body.value), abort.signal)) {
+          firstTokenMs ??= performance.now() - started;
+          text += delta;
+          tokens += 1;
+          await stream.writeSSE({ event: "delta", data: JSON.stringify({ text: delta }) });
+        }
+        const usage = { completion_tokens: tokens };
+        const latency = { first_token_ms: round(firstTokenMs), total_ms: round(performance.now() - started) };
+        await stream.writeSSE({ event: "done", data: JSON.stringify({ text, usage, latency }) });
+      } catch (error) {
+        if (!abort.signal.aborted) await stream.writeSSE({ event: "error", data: JSON.stringify({ message: errorText(error) }) });
+      } finally {
+        clearInterval(heartbeat);
+      }
+    });
+  };
+
+  const speakRequest = (body: z.infer<typeof SpeakBody>) => ({
+    text: body.text,
+    voice: body.voice ?? deps.defaults.voice,
+    speed: body.speed ?? deps.defaults.speed,
+  });
+
+  const speakWav = async (request: Request) => {
+    const body = await parseJson(request, SpeakBody, "tts");
+    if (!body.ok) return body.response;
+    const chunks: Float32Array[] = [];
+    let rate = 0;
+    try {
+      for await (const chunk of deps.tts.synthesize(speakRequest(body.value), request.signal)) {
+        chunks.push(chunk.samples);
+        rate = chunk.sampleRate;
+      }
+    } catch (error) {
+      return upstreamError(error);
+    }
+    const outRate = body.value.sample_rate ?? rate;
+    const wav = encodeWav(resample(concatSamples(chunks), rate, outRate), outRate);
+    return new Response(wav, { headers: { "content-type": "audio/wav" } });
+  };
+
+  const speakStream = async (c: import("hono").Context) => {
+    const body = await parseJson(c.req.raw, SpeakBody, "tts");
+    if (!body.ok) return body.response;
+    const abort = new AbortController();
+    return streamSSE(c, async (stream) => {
+      stream.onAbort(() => abort.abort(new Error("client disconnected")));
+      const heartbeat = setInterval(() => void stream.write(": keep-alive\n\n"), heartbeatMs);
+      let index = 0;
+      try {
+        for await (const chunk of deps.tts.synthesize(speakRequest(body.value), abort.signal)) {
+          const rate = body.value.sample_rate ?? chunk.sampleRate;
+          const pcm = float32ToPcm16(resample(chunk.samples, chunk.sampleRate, rate));
+          const data = { index: index++, audio_data: Buffer.from(pcm).toString("base64"), sample_rate: rate, format: "pcm_s16le" };
+          await stream.writeSSE({ event: "audio", data: JSON.stringify(data) });
+        }
+        await stream.writeSSE({ event: "done", data: JSON.stringify({ chunks: index }) });
+      } catch (error) {
+        if (!abort.signal.aborted) await stream.writeSSE({ event: "error", data: JSON.stringify({ message: errorText(error) }) });
+      } finally {
+        clearInterval(heartbeat);
+      }
+    });
+  };
+
+  const transcribe = async (request: Request) => {
+    const wav = await readUpload(request);
+    if (wav instanceof Response) return wav;
+    let decoded;
+    try {
+      decoded = decodeWav(wav);
+    } catch (error) {
+      return badRequest(`audio: ${errorText(error)}`);
+    }
+    if (decoded.samples.length === 0) return badRequest("audio: the WAV holds no samples");
+    const samples = resample(decoded.samples, decoded.sampleRate, STT_RATE);
+    try {
+      const stream = deps.stt.open({ language: deps.defaults.language, onPartial: () => {} });
+      for (let i = 0; i < samples.length; i += STT_RATE / 5) stream.push(samples.subarray(i, i + STT_RATE / 5));
+      const transcript = await stream.finish(request.signal);
+      return Response.json({
+        text: transcript.text,
+        confidence: transcript.confidence,
+        duration_ms: Math.round((samples.length / STT_RATE) * 1000),
+      });
+    } catch (error) {
+      return upstreamError(error);
+    }
+  };
+
+  app.post("/v1/llm/generate", limit, (c) => generate(c.req.raw));
+  app.post("/v1/llm/stream", limit, streamText);
+  app.post("/v1/tts/generate", limit, (c) => speakWav(c.req.raw));
+  app.post("/v1/tts/generate/stream", limit, speakStream);
+  app.post("/v1/stt/transcribe", limit, (c) => transcribe(c.req.raw));
+  // The seed's paths.
+  app.post("/generate", limit, (c) => generate(c.req.raw));
+  app.post("/stream", limit, streamText);
+  app.post("/generate/stream", limit, speakStream);
+  return app;
+}
+
+/** Accepts a raw audio/wav body or a multipart form with a `file` field. */
+async function readUpload(request: Request): Promise<Uint8Array | Response> {
+  const type = request.headers.get("content-type") ?? "";
+  if (type.startsWith("multipart/form-data")) {
+    const form = await request.formData().catch(() => undefined);
+    const file = form?.get("file");
+    if (!(file instanceof Blob)) return badRequest("file: expected a WAV file in the multipart field 'file'");
+    return new Uint8Array(await file.arrayBuffer());
+  }
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  if (bytes.byteLength === 0) return badRequest("body: expected a WAV file (audio/wav) or a multipart upload");
+  return bytes;
+}
+
+function round(ms: number | undefined): number | null {
+  return ms === undefined ? null : Math.round(ms * 10) / 10;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

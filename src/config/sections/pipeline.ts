@@ -1,0 +1,51 @@
+import { z } from "zod";
+import { boolField, intField, numberField, textField } from "../fields.ts";
+import { defineSection } from "../section.ts";
+
+/** Defaults for voice sessions (a client overrides them per session in `start` / `config`) and WebSocket limits. */
+export const pipelineSection = defineSection({
+  schema: z
+    .strictObject({
+      language: textField("en"),
+      voice: textField("kal"),
+      speed: numberField(0.5, 2, 1),
+      outputSampleRate: intField(8000, 48000, 16000),
+      systemPrompt: z.string().max(8000).default("You are Morgan, a helpful voice assistant. Answer briefly."),
+      maxResponseTokens: intField(1, 1024, 96),
+      temperature: numberField(0, 2, 0.7),
+      echoCancellation: boolField(true),
+      vad: z
+        .strictObject({
+          threshold: numberField(0.05, 0.95, 0.5),
+          minSilenceMs: intField(100, 5000, 500),
+          minSpeechMs: intField(30, 2000, 120),
+          bargeInMinSpeechMs: intField(30, 5000, 300),
+        })
+        .prefault({}),
+      /** A dropped client may resume within this window; then the session ends. */
+      resumeWindowS: intField(1, 3600, 60),
+      /** Server messages kept for resume (per session, in memory and in Redis). */
+      replayLimit: intField(16, 10_000, 512),
+      /** A client whose unsent backlog exceeds this is not reading: it is disconnected. */
+      maxBufferedBytes: intField(64 * 1024, 256 * 1024 * 1024, 8 * 1024 * 1024),
+      pingIntervalS: intField(1, 600, 30),
+    })
+    .prefault({}),
+  env: {
+    MORGAN_LANGUAGE: "language",
+    MORGAN_VOICE: "voice",
+    MORGAN_OUTPUT_SAMPLE_RATE: "outputSampleRate",
+    MORGAN_SYSTEM_PROMPT: "systemPrompt",
+    MORGAN_MAX_RESPONSE_TOKENS: "maxResponseTokens",
+    MORGAN_TEMPERATURE: "temperature",
+    MORGAN_ECHO_CANCELLATION: "echoCancellation",
+    MORGAN_VAD_THRESHOLD: "vad.threshold",
+    MORGAN_VAD_MIN_SILENCE_MS: "vad.minSilenceMs",
+    MORGAN_VAD_MIN_SPEECH_MS: "vad.minSpeechMs",
+    MORGAN_BARGE_IN_MIN_SPEECH_MS: "vad.bargeInMinSpeechMs",
+    MORGAN_RESUME_WINDOW_S: "resumeWindowS",
+    MORGAN_REPLAY_LIMIT: "replayLimit",
+    MORGAN_WS_MAX_BUFFERED_BYTES: "maxBufferedBytes",
+    MORGAN_WS_PING_INTERVAL_S: "pingIntervalS",
+  },
+});
