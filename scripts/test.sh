@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what it needs, starts PostgreSQL, Redis and a
+# real Triton (CPU models) when they are not running, then runs the type check, the Bun tests and the
+# Triton model tests. Exits non-zero on any failure. CI runs exactly this (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.tools/node_modules/.bin:$PATH"
+
+step() { printf '\n==> %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
+
+step "bootstrap: bun and JavaScript dependencies"
+scripts/bootstrap.sh
+
+step "services: PostgreSQL and Redis"
+scripts/services.sh start
+
+step "triton: install into .venv (idempotent)"
+scripts/triton/install.sh
+
+step "triton: start on triton-models/cpu"
+started_triton=0
+if ! curl -sf "http://127.0.0.1:${TRITON_HTTP_PORT:-8100}/v2/health/ready" >/dev/null 2>&1; then started_triton=1; fi
+scripts/triton/start.sh
+cleanup() { if [ "$started_triton" = 1 ]; then scripts/triton/stop.sh || true; fi; }
+trap cleanup EXIT
+
+step "type check"
+bunx tsc --noEmit -p tsconfig.json
+
+step "bun tests"
+bun test "$@"
+
+step "triton model tests (NVIDIA's tritonclient)"
+.venv/bin/python -m pytest -q tests/triton

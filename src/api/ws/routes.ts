@@ -1,0 +1,98 @@
+/**
+ * The WebSocket endpoints — /ws/stream, /ws/stream/:user_id and the legacy /ws/audio, one protocol —
+ * on Bun's native WebSocket server: the Hono route upgrades the request, and `websocket` (passed to
+ * Bun.serve) feeds each socket's frames to its ClientConnection.
+ */
+import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
+import { Hono } from "hono";
+import type { Logger } from "pino";
+import type { SessionManager } from "../../pipeline/sessions";
+import { LIMITS } from "../../protocol/messages";
+import { ClientConnection, type ConnectionOptions } from "./connection";
+
+export interface SocketData {
+  requestId: string;
+  pathUserId?: string;
+  connection?: ClientConnection;
+}
+
+export interface WebSocketDeps {
+  sessions: SessionManager;
+  log: Logger;
+  options: Omit<ConnectionOptions, "pathUserId">;
+}
+
+const USER_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
+
+export function webSocketEndpoints(deps: WebSocketDeps) {
+  const connections = new Set<ClientConnection>();
+  const ticker = setInterval(() => {
+    for (const connection of connections) connection.tick();
+  }, 1000);
+  ticker.unref?.();
+
+  const upgrade = (request: Request, server: Server<SocketData> | undefined, pathUserId?: string): Response | undefined => {
+    if (pathUserId !== undefined && !USER_ID.test(pathUserId)) {
+      return Response.json({ error: { code: "invalid_request", message: "user_id: use 1-128 letters, digits or _ . : @ -" } }, { status: 400 });
+    }
+    if (!server) throw new Error("WebSocket upgrade needs Bun's server in the request context");
+    const data: SocketData = { requestId: crypto.randomUUID(), pathUserId };
+    if (server.upgrade(request, { data })) return undefined;
+    return Response.json({ error: { code: "upgrade_required", message: "this endpoint speaks WebSocket" } }, { status: 426 });
+  };
+
+  const routes = new Hono<{ Bindings: { server?: Server<SocketData> } }>();
+  const handle = (c: { req: { raw: Request; param: (k: string) => string | undefined }; env: unknown }, userId?: string) =>
+    upgrade(c.req.raw, serverOf(c.env), userId) ?? new Response(null);
+  routes.get("/ws/stream", (c) => handle(c));
+  routes.get("/ws/audio", (c) => handle(c));
+  routes.get("/ws/stream/:user_id", (c) => handle(c, c.req.param("user_id")));
+
+  const websocket: WebSocketHandler<SocketData> = {
+    maxPayloadLength: LIMITS.maxFrameBytes,
+    // Our own idle timeout (stream_timeout) closes with a clear code; Bun's stays out of the way.
+    idleTimeout: 0,
+    sendPings: false,
+    open(ws) {
+      const log = deps.log.child({ request_id: ws.data.requestId });
+      const connection = new ClientConnection(socketOf(ws), deps.sessions, { ...deps.options, pathUserId: ws.data.pathUserId }, log);
+      ws.data.connection = connection;
+      connections.add(connection);
+    },
+    message(ws, message) {
+      const connection = ws.data.connection;
+      if (!connection) return;
+      if (typeof message === "string") connection.onText(message);
+      else connection.onBinary(new Uint8Array(message.buffer, message.byteOffset, message.byteLength));
+    },
+    close(ws) {
+      const connection = ws.data.connection;
+      if (!connection) return;
+      connections.delete(connection);
+      connection.onClose();
+    },
+  };
+
+  /** Closes every socket with "going away"; sessions stay resumable elsewhere until they expire. */
+  const shutdown = () => {
+    clearInterval(ticker);
+    for (const connection of connections) connection.shutdown();
+  };
+
+  return { routes, websocket, shutdown, get connectionCount() { return connections.size; } };
+}
+
+function serverOf(env: unknown): Server<SocketData> | undefined {
+  // Bun passes the server as fetch's second argument, which Hono exposes as c.env.
+  const candidate = env as Server<SocketData> | undefined;
+  return candidate && typeof candidate.upgrade === "function" ? candidate : undefined;
+}
+
+function socketOf(ws: ServerWebSocket<SocketData>) {
+  return {
+    send: (data: string) => void ws.send(data),
+    close: (code: number, reason: string) => ws.close(code, reason),
+    ping: () => void ws.ping(),
+    bufferedAmount: () => ws.getBufferedAmount(),
+  };
+}

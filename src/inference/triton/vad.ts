@@ -1,0 +1,82 @@
+/** VoiceActivityDetector over the `vad` model: one Triton sequence per audio stream (docs/contract.md). */
+import type { TritonClient } from "@triton-client";
+import type { VadFrame, VadStream, VoiceActivityDetector } from "../types";
+import { newSequenceId } from "./sequence-ids";
+import { floats, outputFloats } from "./tensors";
+
+/** Silero VAD decides per 512 samples at 16 kHz. */
+const FRAME_MS = 32;
+
+export interface VadModelOptions {
+  model: string;
+  requestTimeoutMs: number;
+}
+
+export class TritonVad implements VoiceActivityDetector {
+  constructor(
+    private readonly client: TritonClient,
+    private readonly options: VadModelOptions,
+  ) {}
+
+  open(): VadStream {
+    return new TritonVadStream(this.client, this.options);
+  }
+}
+
+class TritonVadStream implements VadStream {
+  private sequenceId = newSequenceId();
+  private started = false;
+  private closed = false;
+
+  constructor(
+    private readonly client: TritonClient,
+    private readonly options: VadModelOptions,
+  ) {}
+
+  async push(samples: Float32Array, signal?: AbortSignal): Promise<VadFrame[]> {
+    if (this.closed) throw new Error("VAD stream is closed");
+    try {
+      return await this.send(samples, signal);
+    } catch (error) {
+      if (!this.started || signal?.aborted) throw error;
+      // Triton drops a sequence that idled past max_sequence_idle_microseconds (a client that paused
+      // its microphone): start a fresh one rather than failing the session.
+      this.sequenceId = newSequenceId();
+      this.started = false;
+      return this.send(samples, signal);
+    }
+  }
+
+  private async send(samples: Float32Array, signal?: AbortSignal): Promise<VadFrame[]> {
+    const response = await this.client.infer(
+      {
+        model: this.options.model,
+        inputs: [floats("AUDIO", samples)],
+        sequenceId: this.sequenceId,
+        sequenceStart: !this.started,
+      },
+      { signal, deadlineMs: this.options.requestTimeoutMs },
+    );
+    this.started = true;
+    return Array.from(outputFloats(response, "PROBS"), (probability) => ({ probability, durationMs: FRAME_MS }));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.started) return;
+    await this.client
+      .infer(
+        {
+          model: this.options.model,
+          inputs: [floats("AUDIO", new Float32Array(512))],
+          sequenceId: this.sequenceId,
+          sequenceEnd: true,
+        },
+        { deadlineMs: this.options.requestTimeoutMs },
+      )
+      .catch(() => {
+        // The sequence is gone already (Triton restarted or it idled out): nothing to release.
+      });
+  }
+}
