@@ -5,7 +5,7 @@
  */
 import { rmSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { GENERATOR_FLAGS, PROTO_DIR, PROTO_FILES } from "../src/proto-options.ts";
+import { GENERATOR_FLAGS, PROTO_DIR, PROTO_FILES } from "../src/proto-options";
 
 const REPO_ROOT = new URL("../../../", import.meta.url).pathname;
 export const GENERATED_DIR = new URL("../src/generated/", import.meta.url).pathname;
