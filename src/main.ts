@@ -1,0 +1,87 @@
+/**
+ * Morgan's entry point: load config, open storage (migrations run there), serve HTTP/WebSocket on
+ * server.port, and shut down gracefully on SIGTERM/SIGINT: stop accepting, let in-flight work
+ * finish (shutdown hooks), write queued writes if PostgreSQL answers, close pools, exit 0.
+ */
+import type { Server } from "bun";
+import { createApp, Lifecycle, type Services, withTimeout } from "./api/app.ts";
+import { ConfigError, loadConfig, redactConfig } from "./config/index.ts";
+import type { Config } from "./config/schema.ts";
+import { createLogger, setRootLogger } from "./logging/index.ts";
+import { openStorage } from "./storage/index.ts";
+
+export interface StartOptions {
+  config?: Config;
+  probeTriton?: () => Promise<boolean>;
+}
+
+export interface RunningMorgan {
+  server: Server<unknown>;
+  services: Services;
+  /** Idempotent; resolves true when everything closed cleanly. */
+  shutdown(reason: string): Promise<boolean>;
+}
+
+export async function startMorgan(options: StartOptions = {}): Promise<RunningMorgan> {
+  const config = options.config ?? loadConfig();
+  const logger = createLogger(config.log);
+  setRootLogger(logger);
+  logger.info({ config: redactConfig(config) }, "configuration loaded");
+
+  const storage = await openStorage(config, logger);
+  const lifecycle = new Lifecycle(logger);
+  const services: Services = { config, logger, storage, lifecycle, probeTriton: options.probeTriton };
+  const { app, websocket } = createApp(services);
+  const server = Bun.serve({ hostname: config.server.host, port: config.server.port, fetch: app.fetch, websocket });
+  logger.info({ url: server.url.toString(), database: storage.database.mode, cache: storage.cache.mode }, "morgan listening");
+
+  let stopping: Promise<boolean> | null = null;
+  const shutdown = (reason: string) => (stopping ??= stopGracefully(reason, server, services));
+  return { server, services, shutdown };
+}
+
+async function stopGracefully(reason: string, server: Server<unknown>, services: Services): Promise<boolean> {
+  const { logger, lifecycle, storage, config } = services;
+  const budgetMs = config.server.shutdownTimeoutMs;
+  logger.info({ reason }, "shutting down");
+  lifecycle.beginShutdown();
+  const drained = server.stop(false);
+  let clean = await lifecycle.runHooks(budgetMs);
+  try {
+    await withTimeout(drained, budgetMs, "in-flight requests");
+  } catch (error) {
+    clean = false;
+    logger.warn({ err: error }, "closing remaining connections");
+    await server.stop(true);
+  }
+  try {
+    await withTimeout(storage.close(), budgetMs, "storage close");
+  } catch (error) {
+    clean = false;
+    logger.error({ err: error }, "storage did not close cleanly");
+  }
+  logger.info({ clean }, "stopped");
+  logger.flush();
+  return clean;
+}
+
+async function runFromCommandLine(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const morgan = await startMorgan({ config });
+  const onSignal = (signal: string) => {
+    void morgan.shutdown(signal).then((clean) => process.exit(clean ? 0 : 1));
+  };
+  process.once("SIGTERM", () => onSignal("SIGTERM"));
+  process.once("SIGINT", () => onSignal("SIGINT"));
+}
+
+if (import.meta.main) await runFromCommandLine();

@@ -1,0 +1,25 @@
+/** The operations every cache tier offers (Redis, and the in-process stand-in). */
+export type CacheValue = string | Uint8Array;
+
+export interface ListAppendOptions {
+  /** Older items beyond this many are trimmed. */
+  maxLength: number;
+  /** The whole list expires this long after the last append. */
+  ttlS: number;
+}
+
+export interface CacheBackend {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlS: number): Promise<void>;
+  delete(...keys: string[]): Promise<number>;
+  /** Appends at the tail, trims to maxLength from the head, refreshes the TTL; returns the new length. */
+  listAppend(key: string, values: CacheValue[], options: ListAppendOptions): Promise<number>;
+  /** Redis LRANGE semantics: inclusive, negative indexes count from the end. */
+  listRange(key: string, start: number, stop: number): Promise<string[]>;
+  listRangeBytes(key: string, start: number, stop: number): Promise<Uint8Array[]>;
+  /** Increments a counter; the TTL is set when the counter is created. */
+  incrementBy(key: string, amount: number, ttlS: number): Promise<number>;
+  /** Remaining lifetime in ms, or null when the key does not exist. */
+  ttlMs(key: string): Promise<number | null>;
+  ping(): Promise<void>;
+}

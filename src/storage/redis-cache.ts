@@ -1,0 +1,83 @@
+/** The Redis tier (ioredis). Commands fail fast while disconnected so the caller can fall back. */
+import { Redis, type RedisOptions } from "ioredis";
+import type { Config } from "../config/schema.ts";
+import type { CacheBackend, CacheValue, ListAppendOptions } from "./cache-backend.ts";
+
+export function usesRedisServer(config: Config["redis"]): boolean {
+  return Boolean(config.url ?? config.host);
+}
+
+export function connectRedis(config: Config["redis"]): Redis {
+  const options: RedisOptions = {
+    keyPrefix: config.keyPrefix || undefined,
+    connectTimeout: config.connectTimeoutMs,
+    commandTimeout: config.connectTimeoutMs,
+    // Fail at once instead of queueing while disconnected: the in-process tier serves meanwhile.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (attempt) => Math.min(50 * attempt, config.maxReconnectDelayMs),
+    lazyConnect: true,
+  };
+  if (config.url) return new Redis(config.url, options);
+  return new Redis({ ...options, host: config.host, port: config.port, db: config.db, password: config.password });
+}
+
+export class RedisCache implements CacheBackend {
+  constructor(readonly client: Redis) {}
+
+  async get(key: string): Promise<string | null> {
+    return this.client.get(key);
+  }
+
+  async set(key: string, value: string, ttlS: number): Promise<void> {
+    await this.client.set(key, value, "EX", ttlS);
+  }
+
+  async delete(...keys: string[]): Promise<number> {
+    return keys.length === 0 ? 0 : this.client.del(...keys);
+  }
+
+  async listAppend(key: string, values: CacheValue[], options: ListAppendOptions): Promise<number> {
+    const items = values.map((value) => (typeof value === "string" ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)));
+    const results = await this.client
+      .multi()
+      .rpush(key, ...items)
+      .ltrim(key, -options.maxLength, -1)
+      .expire(key, options.ttlS)
+      .llen(key)
+      .exec();
+    return Number(checkedResults(results).at(-1));
+  }
+
+  async listRange(key: string, start: number, stop: number): Promise<string[]> {
+    return this.client.lrange(key, start, stop);
+  }
+
+  async listRangeBytes(key: string, start: number, stop: number): Promise<Uint8Array[]> {
+    const buffers = await this.client.lrangeBuffer(key, start, stop);
+    return buffers.map((buffer) => new Uint8Array(buffer));
+  }
+
+  async incrementBy(key: string, amount: number, ttlS: number): Promise<number> {
+    const results = await this.client.multi().incrby(key, amount).expire(key, ttlS, "NX").exec();
+    return Number(checkedResults(results)[0]);
+  }
+
+  async ttlMs(key: string): Promise<number | null> {
+    const ttl = await this.client.pttl(key);
+    if (ttl === -2) return null;
+    return ttl === -1 ? Number.POSITIVE_INFINITY : ttl;
+  }
+
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+}
+
+function checkedResults(results: [Error | null, unknown][] | null): unknown[] {
+  if (!results) throw new Error("redis transaction aborted");
+  return results.map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
+}

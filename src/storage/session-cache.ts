@@ -1,0 +1,68 @@
+/**
+ * Typed access to the per-session Redis families the voice pipeline uses: session state,
+ * the audio chunk buffer, the replay list for resume, and metrics counters.
+ */
+import type { Config } from "../config/schema.ts";
+import type { CacheBackend } from "./cache-backend.ts";
+import { redisKeys } from "./keys.ts";
+
+export class SessionCache {
+  constructor(
+    private readonly cache: CacheBackend,
+    private readonly settings: Config["cache"],
+  ) {}
+
+  async getState<State>(sessionId: string): Promise<State | null> {
+    const raw = await this.cache.get(redisKeys.session(sessionId));
+    return raw === null ? null : (JSON.parse(raw) as State);
+  }
+
+  /** Replaces the session state and restarts its TTL. */
+  async setState(sessionId: string, state: unknown): Promise<void> {
+    await this.cache.set(redisKeys.session(sessionId), JSON.stringify(state), this.settings.ttlS.session);
+  }
+
+  /** Removes state, replay list and audio buffer of a session. */
+  async clearSession(sessionId: string): Promise<void> {
+    await this.cache.delete(redisKeys.session(sessionId), redisKeys.sessionReplay(sessionId), redisKeys.audioBuffer(sessionId));
+  }
+
+  /** Appends one audio chunk; keeps the newest cache.audioBufferMaxChunks. Returns the buffer length in chunks. */
+  appendAudio(sessionId: string, chunk: Uint8Array): Promise<number> {
+    return this.cache.listAppend(redisKeys.audioBuffer(sessionId), [chunk], {
+      maxLength: this.settings.audioBufferMaxChunks,
+      ttlS: this.settings.ttlS.audioBuffer,
+    });
+  }
+
+  /** The buffered chunks, oldest first. */
+  readAudio(sessionId: string): Promise<Uint8Array[]> {
+    return this.cache.listRangeBytes(redisKeys.audioBuffer(sessionId), 0, -1);
+  }
+
+  async clearAudio(sessionId: string): Promise<void> {
+    await this.cache.delete(redisKeys.audioBuffer(sessionId));
+  }
+
+  /** Records an outbound event for replay on resume; keeps the newest cache.replayMaxEntries. */
+  appendReplay(sessionId: string, event: unknown): Promise<number> {
+    return this.cache.listAppend(redisKeys.sessionReplay(sessionId), [JSON.stringify(event)], {
+      maxLength: this.settings.replayMaxEntries,
+      ttlS: this.settings.ttlS.session,
+    });
+  }
+
+  /** The recorded events, oldest first. */
+  async readReplay<Event>(sessionId: string): Promise<Event[]> {
+    const items = await this.cache.listRange(redisKeys.sessionReplay(sessionId), 0, -1);
+    return items.map((item) => JSON.parse(item) as Event);
+  }
+
+  incrementMetric(name: string, amount = 1): Promise<number> {
+    return this.cache.incrementBy(redisKeys.metric(name), amount, this.settings.ttlS.metric);
+  }
+
+  async readMetric(name: string): Promise<number> {
+    return Number((await this.cache.get(redisKeys.metric(name))) ?? 0);
+  }
+}
