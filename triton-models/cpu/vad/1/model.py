@@ -1,0 +1,127 @@
+"""Silero VAD on onnxruntime (CPU), served as a Triton sequence model.
+
+Contract (docs/contract.md): input AUDIO FP32 (16 kHz mono chunk of any length), output PROBS FP32,
+one speech probability per completed 512-sample (32 ms) frame. Samples that do not fill a frame
+carry over to the next request of the same sequence, together with the RNN state, so a client may
+send chunks of any size and still get exactly one probability per 32 ms of audio.
+
+The ONNX file comes from the `silero-vad` wheel (installed with --no-deps, so no torch is needed).
+"""
+
+import json
+import os
+import time
+
+import numpy as np
+import onnxruntime as ort
+import triton_python_backend_utils as pb_utils
+
+SAMPLE_RATE = 16000
+FRAME = 512  # Silero's window at 16 kHz (32 ms)
+CONTEXT = 64  # Silero v5 expects the last 64 samples of the previous window in front of each frame
+MAX_CHUNK_SAMPLES = SAMPLE_RATE * 30  # a single request over 30 s is a client bug, not a stream
+
+
+def _silero_onnx_path():
+    import importlib.util
+
+    # Locate the package without importing it: its __init__ imports torch, which is not installed.
+    spec = importlib.util.find_spec("silero_vad")
+    if spec is None or not spec.submodule_search_locations:
+        raise pb_utils.TritonModelException("the silero-vad package is not installed in the venv")
+    path = os.path.join(list(spec.submodule_search_locations)[0], "data", "silero_vad.onnx")
+    if not os.path.exists(path):
+        raise pb_utils.TritonModelException(f"silero_vad.onnx not found at {path}")
+    return path
+
+
+class _SeqState:
+    __slots__ = ("state", "context", "leftover", "touched")
+
+    def __init__(self):
+        self.state = np.zeros((2, 1, 128), dtype=np.float32)
+        self.context = np.zeros(CONTEXT, dtype=np.float32)
+        self.leftover = np.zeros(0, dtype=np.float32)
+        self.touched = time.monotonic()
+
+
+class TritonPythonModel:
+    def initialize(self, args):
+        self.model_config = json.loads(args["model_config"])
+        params = self.model_config.get("parameters", {})
+        # State of a sequence that never sent END is dropped after this long (Triton itself does not
+        # tell the model when it frees an idle sequence slot).
+        self.idle_s = float(params.get("state_idle_seconds", {}).get("string_value", "60"))
+        opts = ort.SessionOptions()
+        # One thread per instance: instances run in parallel and the machine may have only 2 cores;
+        # a 576-sample frame is far too small for intra-op parallelism to pay off.
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(
+            _silero_onnx_path(), sess_options=opts, providers=["CPUExecutionProvider"]
+        )
+        self.sr = np.array(SAMPLE_RATE, dtype=np.int64)
+        self.sequences = {}
+
+    def _evict_idle(self):
+        now = time.monotonic()
+        for cid in [c for c, s in self.sequences.items() if now - s.touched > self.idle_s]:
+            del self.sequences[cid]
+
+    def execute(self, requests):
+        self._evict_idle()
+        responses = [None] * len(requests)
+        work = []  # (request index, corrid, state, frames)
+        for i, request in enumerate(requests):
+            try:
+                work.append((i,) + self._prepare(request))
+            except ValueError as exc:
+                responses[i] = pb_utils.InferenceResponse(error=pb_utils.TritonError(f"vad: {exc}"))
+
+        # Run frame t of every sequence in the batch as one ONNX call of batch size B: the batched
+        # requests come from different sequences, and Silero's graph is batched over dim 0.
+        probs = {i: [] for i, _, _, _, _ in work}
+        max_frames = max((len(f) for _, _, _, f, _ in work), default=0)
+        for t in range(max_frames):
+            active = [w for w in work if len(w[3]) > t]
+            x = np.stack([np.concatenate([w[2].context, w[3][t]]) for w in active])
+            state = np.concatenate([w[2].state for w in active], axis=1)
+            out, new_state = self.session.run(None, {"input": x, "state": state, "sr": self.sr})
+            for k, w in enumerate(active):
+                w[2].state = new_state[:, k : k + 1, :].copy()
+                w[2].context = w[3][t][-CONTEXT:].copy()
+                probs[w[0]].append(float(out[k, 0]))
+
+        for i, cid, st, _, end in work:
+            st.touched = time.monotonic()
+            if end:
+                self.sequences.pop(cid, None)
+            p = np.asarray(probs[i], dtype=np.float32)[None, :]
+            responses[i] = pb_utils.InferenceResponse(output_tensors=[pb_utils.Tensor("PROBS", p)])
+        return responses
+
+    def _prepare(self, request):
+        start = bool(pb_utils.get_input_tensor_by_name(request, "START").as_numpy().reshape(-1)[0])
+        end = bool(pb_utils.get_input_tensor_by_name(request, "END").as_numpy().reshape(-1)[0])
+        cid = int(pb_utils.get_input_tensor_by_name(request, "CORRID").as_numpy().reshape(-1)[0])
+        audio = pb_utils.get_input_tensor_by_name(request, "AUDIO")
+        if audio is None:
+            raise ValueError("missing input AUDIO")
+        a = audio.as_numpy()
+        if a.dtype != np.float32:
+            raise ValueError(f"AUDIO must be FP32, got {a.dtype}")
+        a = a.reshape(-1)
+        if a.size > MAX_CHUNK_SAMPLES:
+            raise ValueError(f"AUDIO chunk of {a.size} samples exceeds {MAX_CHUNK_SAMPLES} (30 s)")
+        if not np.all(np.isfinite(a)):
+            raise ValueError("AUDIO contains NaN or infinite samples")
+        if start or cid not in self.sequences:
+            # A sequence we have no state for (never started, or evicted) starts fresh rather than
+            # failing: VAD state converges within a few frames.
+            self.sequences[cid] = _SeqState()
+        st = self.sequences[cid]
+        buf = np.concatenate([st.leftover, a])
+        n = buf.size // FRAME
+        frames = [buf[k * FRAME : (k + 1) * FRAME] for k in range(n)]
+        st.leftover = buf[n * FRAME :].copy()
+        return cid, st, frames, end
