@@ -3,16 +3,24 @@
  * server.port, and shut down gracefully on SIGTERM/SIGINT: stop accepting, let in-flight work
  * finish (shutdown hooks), write queued writes if PostgreSQL answers, close pools, exit 0.
  */
-import type { Server } from "bun";
-import { createApp, Lifecycle, type Services, withTimeout } from "./api/app.ts";
+import type { Server, WebSocketHandler } from "bun";
+import { type AppExtensions, createApp, Lifecycle, type Services, withTimeout } from "./api/app.ts";
 import { ConfigError, loadConfig, redactConfig } from "./config/index.ts";
 import type { Config } from "./config/schema.ts";
 import { createLogger, setRootLogger } from "./logging/index.ts";
 import { openStorage } from "./storage/index.ts";
 
+/** What the voice pipeline plugs in once Services exist: its routes and, if it has one, its own WebSocket handler. */
+export interface PipelineExtension extends AppExtensions {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  websocket?: WebSocketHandler<any>;
+}
+
 export interface StartOptions {
   config?: Config;
   probeTriton?: () => Promise<boolean>;
+  /** Builds the pipeline's routes from Services; register its shutdown work with services.lifecycle.onShutdown. */
+  extend?: (services: Services) => PipelineExtension | Promise<PipelineExtension>;
 }
 
 export interface RunningMorgan {
@@ -31,8 +39,14 @@ export async function startMorgan(options: StartOptions = {}): Promise<RunningMo
   const storage = await openStorage(config, logger);
   const lifecycle = new Lifecycle(logger);
   const services: Services = { config, logger, storage, lifecycle, probeTriton: options.probeTriton };
-  const { app, websocket } = createApp(services);
-  const server = Bun.serve({ hostname: config.server.host, port: config.server.port, fetch: app.fetch, websocket });
+  const extension = (await options.extend?.(services)) ?? {};
+  const { app, websocket } = createApp(services, extension);
+  const server = Bun.serve({
+    hostname: config.server.host,
+    port: config.server.port,
+    fetch: app.fetch,
+    websocket: extension.websocket ?? websocket,
+  });
   logger.info({ url: server.url.toString(), database: storage.database.mode, cache: storage.cache.mode }, "morgan listening");
 
   let stopping: Promise<boolean> | null = null;

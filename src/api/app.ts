@@ -81,7 +81,14 @@ export interface RouteContext {
   upgradeWebSocket: UpgradeWebSocket;
 }
 
-export function createApp(services: Services) {
+/** Route groups built elsewhere (e.g. the pipeline's WebSocket endpoints), mounted at "/". */
+export interface AppExtensions {
+  // Any: mounted groups may declare their own Bindings (e.g. Bun's server as c.env).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  routes?: Hono<any>[];
+}
+
+export function createApp(services: Services, extensions: AppExtensions = {}) {
   const { upgradeWebSocket, websocket } = createBunWebSocket();
   const app: AppHono = new Hono<AppEnv>();
   const context: RouteContext = { services, upgradeWebSocket };
@@ -99,6 +106,7 @@ export function createApp(services: Services) {
 
   registerHealthRoutes(app, context);
   registerConversationRoutes(app, context);
+  for (const routes of extensions.routes ?? []) app.route("/", routes);
 
   return { app, websocket };
 }
