@@ -1,0 +1,49 @@
+import { describe, expect, test } from "bun:test";
+import { Writable } from "node:stream";
+import { createLogger, requestLogger, sessionLogger } from "./index.ts";
+
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, callback) {
+      for (const line of String(chunk).split("\n")) if (line.trim()) lines.push(JSON.parse(line));
+      callback();
+    },
+  });
+  return { lines, logger: createLogger({ level: "info", pretty: false }, stream) };
+}
+
+describe("logging", () => {
+  test("writes JSON lines with level label and ISO time", () => {
+    const { lines, logger } = capture();
+    logger.info({ x: 1 }, "hello");
+    expect(lines[0]).toMatchObject({ level: "info", msg: "hello", x: 1, service: "morgan" });
+    expect(String(lines[0]!.time)).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+  });
+
+  test("session and request children stamp their id on every line", () => {
+    const { lines, logger } = capture();
+    const session = sessionLogger("sess-1", logger);
+    session.info("a");
+    session.child({ stage: "stt" }).warn("b");
+    requestLogger("req-9", logger).info("c");
+    expect(lines.map((line) => line.sessionId)).toEqual(["sess-1", "sess-1", undefined]);
+    expect(lines[2]!.requestId).toBe("req-9");
+  });
+
+  test("secrets are censored by field name and URL credentials removed", () => {
+    const { lines, logger } = capture();
+    logger.info({ password: "hunter2", postgres: { password: "pw2" }, url: "postgres://u:topsecret@h/db" }, "connect");
+    const text = JSON.stringify(lines[0]);
+    expect(text).not.toContain("hunter2");
+    expect(text).not.toContain("pw2");
+    expect(text).not.toContain("topsecret");
+    expect(lines[0]!.password).toBe("[redacted]");
+  });
+
+  test("level filters lines", () => {
+    const { lines, logger } = capture();
+    logger.debug("hidden");
+    expect(lines).toHaveLength(0);
+  });
+});
