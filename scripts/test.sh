@@ -24,6 +24,9 @@ scripts/triton/start.sh
 cleanup() { if [ "$started_triton" = 1 ]; then scripts/triton/stop.sh || true; fi; }
 trap cleanup EXIT
 
+step "test-only Python packages"
+.venv/bin/python -m pip install -q -r tests/requirements.txt
+
 step "type check"
 bunx tsc --noEmit -p tsconfig.json
 

@@ -56,7 +56,8 @@ export interface SessionStore {
    */
   openConversation(userId: string, conversationId?: string): Promise<{ id: string } | undefined>;
   startSession(row: { sessionId: string; userId: string; conversationId: string; type: string }): Promise<{ rowId: string }>;
-  endSession(rowId: string, end: { status: string; durationMs: number }): Promise<void>;
+  /** Marks the session ended; the duration is measured by the database from its start. */
+  endSession(sessionId: string, status: string): Promise<void>;
 }
 
 /** What another server instance needs to take a session over. */

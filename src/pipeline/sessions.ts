@@ -103,7 +103,7 @@ export class SessionManager {
     this.live.delete(session.id);
     const duration = await session.end();
     try {
-      await this.deps.sessions.endSession(session.snapshot.sessionRowId, { status, durationMs: Math.round(duration * 1000) });
+      await this.deps.sessions.endSession(session.id, status);
       // A shut-down instance leaves the state so the client can resume elsewhere.
       if (status !== "shutdown") await this.deps.state.remove(session.id);
     } catch (error) {

@@ -1,0 +1,109 @@
+/**
+ * The voice pipeline's storage ports (src/pipeline/ports.ts) on top of Morgan's storage: the
+ * three-tier conversation manager, the session repositories, the TTS cache and the session cache.
+ */
+import type {
+  CachedSynthesis,
+  PipelineStore,
+  SessionSnapshot,
+  SessionStatePort,
+  SessionStore,
+  SynthesisKey,
+} from "../pipeline/ports.ts";
+import type { Logger } from "pino";
+import { hashTtsText, type Storage } from "./index.ts";
+
+export function pipelineStore(storage: Storage): PipelineStore {
+  const ttsKey = (key: SynthesisKey) => ({
+    textHash: hashTtsText(key.text),
+    voice: key.voice,
+    speed: key.speed,
+    audioFormat: key.audioFormat,
+  });
+  return {
+    async context(conversationId) {
+      const messages = await storage.conversations.getContext(conversationId);
+      return messages.map((m) => ({ role: m.role as "user" | "assistant" | "system", content: m.content }));
+    },
+    async appendMessage(conversationId, message) {
+      const stored = await storage.conversations.appendMessage(conversationId, message);
+      return { id: stored.id };
+    },
+    async recordTranscription(sessionRowId, record) {
+      await storage.transcriptions.record({
+        sessionRowId,
+        messageId: record.messageId,
+        transcription: record.text,
+        language: record.language,
+        confidence: record.confidence,
+        durationMs: record.durationMs,
+      });
+    },
+    async cachedSynthesis(key): Promise<CachedSynthesis | undefined> {
+      const entry = await storage.ttsCache.find(ttsKey(key));
+      if (!entry) return undefined;
+      return { pcm: entry.audio, sampleRate: entry.sampleRate, durationMs: entry.durationMs ?? 0 };
+    },
+    async storeSynthesis(key, messageId, audio) {
+      await storage.ttsCache.save({
+        ...ttsKey(key),
+        sampleRate: audio.sampleRate,
+        durationMs: Math.round(audio.durationMs),
+        messageId: messageId ?? null,
+        audio: new Uint8Array(audio.pcm),
+      });
+    },
+  };
+}
+
+export function sessionStore(storage: Storage): SessionStore {
+  return {
+    async openConversation(userId, conversationId) {
+      if (conversationId === undefined) return { id: (await storage.conversations.createConversation({ userId })).id };
+      const conversation = await storage.conversations.getConversation(conversationId);
+      // Another user's conversation is reported exactly like a missing one: no existence leak.
+      return conversation && conversation.userId === userId ? { id: conversation.id } : undefined;
+    },
+    async startSession(row) {
+      const session = await storage.streamingSessions.start({
+        sessionId: row.sessionId,
+        userId: row.userId,
+        conversationId: row.conversationId,
+        sessionType: row.type,
+      });
+      return { rowId: session.id };
+    },
+    async endSession(sessionId, status) {
+      await storage.streamingSessions.end(sessionId, status);
+    },
+  };
+}
+
+interface ReplayEntry {
+  seq: number;
+  json: string;
+}
+
+/** Session snapshots, replay list and audio buffer in Redis (or the in-process cache without it). */
+export function sessionState(storage: Storage, log: Logger): SessionStatePort {
+  const cache = storage.sessionCache;
+  const warn = (what: string) => (error: unknown) => log.warn({ err: error }, `${what} failed`);
+  return {
+    save: (snapshot) => cache.setState(snapshot.sessionId, snapshot),
+    load: async (sessionId) => (await cache.getState<SessionSnapshot>(sessionId)) ?? undefined,
+    remove: (sessionId) => cache.clearSession(sessionId),
+    appendReplay(sessionId, seq, json) {
+      cache.appendReplay(sessionId, { seq, json } satisfies ReplayEntry).catch(warn("recording a message for replay"));
+    },
+    async replaySince(sessionId, lastSeq) {
+      const entries = await cache.readReplay<ReplayEntry>(sessionId);
+      return entries.filter((e) => e.seq > lastSeq).map((e) => e.json);
+    },
+    appendAudio(sessionId, pcm) {
+      cache.appendAudio(sessionId, pcm).catch(warn("buffering audio"));
+    },
+    clearAudio(sessionId) {
+      cache.clearAudio(sessionId).catch(warn("clearing the audio buffer"));
+    },
+  };
+}
