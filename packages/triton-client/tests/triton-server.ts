@@ -136,7 +136,7 @@ export class TritonServer {
       // Accept the client's keep-alive pings on long-idle streams.
       "--grpc-keepalive-permit-without-calls=true",
       "--grpc-http2-max-pings-without-data=0",
-      "--grpc-http2-min-recv-ping-interval-without-data=1000",
+      "--grpc-http2-min-recv-ping-interval-without-data=500",
       ...(this.options.extraArgs ?? []),
     ];
     const env = {

@@ -38,12 +38,12 @@ class TritonPythonModel:
             if delay_s:
                 # Sleep in slices so a cancelled request stops promptly.
                 deadline = time.monotonic() + delay_s
-                while time.monotonic() < deadline:
-                    if sender.is_cancelled():
-                        sender.send(flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
-                        return
+                while time.monotonic() < deadline and not sender.is_cancelled():
                     time.sleep(min(0.005, max(0.0, deadline - time.monotonic())))
             if sender.is_cancelled():
+                # Tests read this line from the server log to prove that
+                # closing the client's stream cancels work inside Triton.
+                pb_utils.Logger.log_info(f"repeat: request tag={tag.decode(errors='replace')} cancelled after {index} responses")
                 sender.send(flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
                 return
             if index == fail_at:
