@@ -1,0 +1,78 @@
+import numpy as np
+import pytest
+from tritonclient.utils import InferenceServerException
+
+from conftest import Stream, flite_audio, make_input
+
+FRAME = 512
+
+
+def run_vad(client, audio, chunk, seq_id):
+    """Stream audio in chunks of `chunk` samples as one sequence; return all probabilities."""
+    chunks = [audio[i : i + chunk] for i in range(0, len(audio), chunk)]
+    s = Stream(client)
+    try:
+        for k, ch in enumerate(chunks):
+            s.send("vad", [make_input("AUDIO", ch[None, :], "FP32")], sequence_id=seq_id,
+                   sequence_start=k == 0, sequence_end=k == len(chunks) - 1)
+        responses = s.collect(n_final=len(chunks))
+    finally:
+        s.close()
+    probs = []
+    for result, error in responses:
+        assert error is None, error
+        probs.extend(result.as_numpy("PROBS").reshape(-1).tolist())
+    return np.array(probs)
+
+
+def test_speech_marked_and_silence_not(client):
+    speech = flite_audio("The quick brown fox jumps over the lazy dog near the river bank.")
+    silence = np.zeros(16000, dtype=np.float32)
+    audio = np.concatenate([silence, speech, silence])
+    probs = run_vad(client, audio, 1600, seq_id=1001)
+    assert len(probs) == len(audio) // FRAME
+    lead = probs[: 16000 // FRAME - 1]
+    trail = probs[-(16000 // FRAME - 4):]
+    mid = probs[16000 // FRAME + 4 : (16000 + len(speech)) // FRAME - 4]
+    assert lead.max() < 0.2, lead
+    assert trail.max() < 0.3, trail
+    assert np.mean(mid > 0.5) > 0.6, mid
+
+
+def test_leftover_samples_carry_between_chunks(client):
+    # Chunk sizes that are not multiples of 512: frames must be counted across chunk boundaries,
+    # and the result must match sending the whole audio at once.
+    audio = flite_audio("Hello there.", voice="kal16")
+    whole = run_vad(client, audio, len(audio), seq_id=1002)
+    odd = run_vad(client, audio, 700, seq_id=1003)
+    assert len(whole) == len(odd) == len(audio) // FRAME
+    np.testing.assert_allclose(whole, odd, atol=1e-4)
+
+
+def test_silence_only(client):
+    probs = run_vad(client, np.zeros(16000 * 2, dtype=np.float32), 4000, seq_id=1004)
+    assert len(probs) == 62 and probs.max() < 0.2
+
+
+def _infer_error(client, inputs, seq_id):
+    with pytest.raises(InferenceServerException) as exc:
+        client.infer("vad", inputs, sequence_id=seq_id, sequence_start=True, sequence_end=True)
+    return str(exc.value)
+
+
+def test_malformed_inputs_get_errors_and_model_stays_ready(client):
+    bad = np.zeros((1, 1024), dtype=np.float32)
+    bad[0, 10] = np.nan
+    assert "NaN" in _infer_error(client, [make_input("AUDIO", bad, "FP32")], 1010)
+    # Wrong datatype: rejected by Triton against config.pbtxt before the model runs.
+    msg = _infer_error(client, [make_input("AUDIO", np.zeros((1, 512), np.int16), "INT16")], 1011)
+    assert "data-type" in msg and "expects" in msg, msg
+    # A 31 s chunk is not a stream chunk.
+    msg = _infer_error(client, [make_input("AUDIO", np.zeros((1, 16000 * 31), np.float32), "FP32")], 1012)
+    assert "exceeds" in msg
+    # Missing sequence id: Triton refuses a sequence model request without a correlation id.
+    with pytest.raises(InferenceServerException):
+        client.infer("vad", [make_input("AUDIO", np.zeros((1, 512), np.float32), "FP32")])
+    assert client.is_model_ready("vad")
+    probs = run_vad(client, np.zeros(2048, np.float32), 2048, seq_id=1013)
+    assert len(probs) == 4
