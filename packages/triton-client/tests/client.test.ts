@@ -117,7 +117,7 @@ describe("repository", () => {
     expect(await client.modelReady("accumulate")).toBe(true);
     const reloaded = await client.infer({ model: "accumulate", inputs: [int32("VALUE", 5)], sequenceId: 9, sequenceStart: true, sequenceEnd: true });
     expect(Array.from(reloaded.output("SUM").data as Int32Array)).toEqual([5]);
-  });
+  }, 30_000);
 
   test("loading a model that is not in the repository fails clearly", async () => {
     const error = await expectTritonError(client.loadModel("not_in_repository"));
