@@ -7,7 +7,7 @@
  *   2. the project .venv made by scripts/triton/install.sh.
  * If neither exists the helper throws: Triton tests must fail, not skip.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -64,6 +64,23 @@ function prepareBackends(dist: Distribution, workDir: string): string {
     join(python, "triton_python_backend_stub"),
   );
   return backends;
+}
+
+/** Direct children of `pid` (tritonserver's Python-backend stubs), read from /proc. */
+function childPids(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Format: "pid (comm) state ppid ..."; comm may contain spaces, so split after the last ")".
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (parent === pid) children.push(Number(entry));
+    } catch {
+      // process exited while we looked
+    }
+  }
+  return children;
 }
 
 export async function freePort(): Promise<number> {
@@ -132,7 +149,7 @@ export class TritonServer {
       "--exit-timeout-secs=3",
       "--log-verbose=0",
       // One shared-memory namespace per server so parallel servers never collide.
-      `--backend-config=python,shm-region-prefix-name=tct${process.pid}p${this.grpcPort}`,
+      `--backend-config=python,shm-region-prefix-name=${this.shmPrefix}`,
       // Accept the client's keep-alive pings on long-idle streams.
       "--grpc-keepalive-permit-without-calls=true",
       "--grpc-http2-max-pings-without-data=0",
@@ -179,13 +196,37 @@ export class TritonServer {
     throw new Error(`tritonserver not ready within the startup timeout:\n${this.log.slice(-4000)}`);
   }
 
-  /** SIGKILL: the abrupt death a crashed or OOM-killed Triton would have. */
+  /**
+   * SIGKILL: the abrupt death a crashed or OOM-killed Triton would have. Its
+   * Python-backend stub processes are killed too (they would otherwise outlive
+   * it as orphans), and their shared-memory regions removed.
+   */
   async kill(): Promise<void> {
     const child = this.process;
     if (!child) return;
+    const stubs = childPids(child.pid);
     child.kill("SIGKILL");
     await child.exited;
+    for (const pid of stubs) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
     this.process = undefined;
+    this.removeSharedMemory();
+  }
+
+  private get shmPrefix(): string {
+    return `tct${process.pid}p${this.grpcPort}`;
+  }
+
+  private removeSharedMemory(): void {
+    if (!existsSync("/dev/shm")) return;
+    for (const name of readdirSync("/dev/shm")) {
+      if (name.startsWith(this.shmPrefix)) rmSync(join("/dev/shm", name), { force: true });
+    }
   }
 
   /** Starts again on the same ports (after kill()). */
@@ -205,6 +246,7 @@ export class TritonServer {
       }
       this.process = undefined;
     }
+    this.removeSharedMemory();
     rmSync(this.workDir, { recursive: true, force: true });
   }
 }
