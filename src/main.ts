@@ -4,7 +4,9 @@
  * finish (shutdown hooks), write queued writes if PostgreSQL answers, close pools, exit 0.
  */
 import type { Server, WebSocketHandler } from "bun";
+import { TritonClient } from "@triton-client";
 import { type AppExtensions, createApp, Lifecycle, type Services, withTimeout } from "./api/app.ts";
+import { voiceExtension } from "./api/voice.ts";
 import { ConfigError, loadConfig, redactConfig } from "./config/index.ts";
 import type { Config } from "./config/schema.ts";
 import { createLogger, setRootLogger } from "./logging/index.ts";
@@ -90,7 +92,12 @@ async function runFromCommandLine(): Promise<void> {
     }
     throw error;
   }
-  const morgan = await startMorgan({ config });
+  const triton = new TritonClient({ url: config.triton.url });
+  const morgan = await startMorgan({
+    config,
+    probeTriton: () => triton.serverReady({ deadlineMs: config.triton.timeouts.healthMs }),
+    extend: (services) => voiceExtension(services, triton),
+  });
   const onSignal = (signal: string) => {
     void morgan.shutdown(signal).then((clean) => process.exit(clean ? 0 : 1));
   };

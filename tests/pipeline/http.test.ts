@@ -71,7 +71,9 @@ describe("LLM", () => {
   test("bad bodies get 400 naming the field", async () => {
     const missing = await post("/v1/llm/generate", { max_tokens: 3 });
     expect(missing.status).toBe(400);
-    expect(((await missing.json()) as { error: { field: string } }).error.field).toBe("prompt");
+    const problem = (await missing.json()) as { error: string; problems: { field: string }[] };
+    expect(problem.error).toBe("invalid_request");
+    expect(problem.problems[0]!.field).toBe("prompt");
     const notJson = await fetch(`${server.url}/v1/llm/stream`, { method: "POST", body: "{" });
     expect(notJson.status).toBe(400);
     const tooMany = await post("/v1/llm/generate", { prompt: "x", max_tokens: 999_999 });
@@ -132,6 +134,6 @@ describe("STT", () => {
   test("a file that is not a WAV gets 400", async () => {
     const response = await fetch(`${server.url}/v1/stt/transcribe`, { method: "POST", body: "hello" });
     expect(response.status).toBe(400);
-    expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/not a RIFF\/WAVE file/);
+    expect(((await response.json()) as { message: string }).message).toMatch(/audio: not a RIFF\/WAVE file/);
   });
 });

@@ -3,16 +3,17 @@
  * TTS (WAV and SSE of audio chunks) and STT of an uploaded WAV. The seed's service paths stay as
  * aliases: /generate and /stream (LLM), /generate/stream (TTS).
  *
- * A client that disconnects aborts its request, which cancels the work at Triton.
+ * A client that disconnects aborts its request, which cancels the work at Triton. Uploads are bounded
+ * by server.bodyLimitBytes (1 MiB by default: about 32 s of 16 kHz 16-bit mono WAV).
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import type { LanguageModel, SpeechToText, TextToSpeech } from "../../inference/types";
-import { concatSamples, decodeWav, encodeWav, resample } from "../../pipeline/audio/pcm";
-import { float32ToPcm16 } from "../../pipeline/audio/pcm";
-import { LIMITS, SUPPORTED_SAMPLE_RATES, describeIssues } from "../../protocol/messages";
+import { concatSamples, decodeWav, encodeWav, float32ToPcm16, resample } from "../../pipeline/audio/pcm";
+import { LIMITS, SUPPORTED_SAMPLE_RATES } from "../../protocol/messages";
+import { RequestValidationError } from "../middleware/errors.ts";
+import { parseInput } from "../middleware/validate.ts";
 
 export interface InferenceRouteDeps {
   llm: LanguageModel;
@@ -23,7 +24,6 @@ export interface InferenceRouteDeps {
   heartbeatS?: number;
 }
 
-const MAX_UPLOAD_BYTES = 16 * 1024 * 1024;
 const STT_RATE = 16000;
 
 const GenerateBody = z
@@ -49,36 +49,20 @@ const SpeakBody = z
   })
   .strict();
 
-type Parsed<T> = { ok: true; value: T } | { ok: false; response: Response };
-
-async function parseJson<T>(request: Request, schema: z.ZodType<T>, name: string): Promise<Parsed<T>> {
-  let json: unknown;
-  try {
-    json = await request.json();
-  } catch {
-    return { ok: false, response: badRequest("body is not valid JSON") };
-  }
-  const result = schema.safeParse(json);
-  if (!result.success) return { ok: false, response: badRequest(describeIssues(name, result.error), result.error) };
-  return { ok: true, value: result.data };
-}
-
-function badRequest(message: string, error?: z.ZodError): Response {
-  const field = error?.issues[0]?.path.join(".") || undefined;
-  return Response.json({ error: { code: "invalid_request", message, field } }, { status: 400 });
+/** Reads and validates a JSON body; problems become a 400 naming the field (global error handler). */
+async function readJson<Schema extends z.ZodType>(request: Request, schema: Schema): Promise<z.output<Schema>> {
+  const json = await request.json().catch(() => {
+    throw new RequestValidationError([{ field: "(body)", problem: "body is not valid JSON" }]);
+  });
+  return parseInput(schema, json);
 }
 
 function upstreamError(error: unknown): Response {
-  const message = error instanceof Error ? error.message : String(error);
-  return Response.json({ error: { code: "inference_failed", message } }, { status: 502 });
+  return Response.json({ error: "inference_failed", message: errorText(error) }, { status: 502 });
 }
 
 export function inferenceRoutes(deps: InferenceRouteDeps): Hono {
   const app = new Hono();
-  const limit = bodyLimit({
-    maxSize: MAX_UPLOAD_BYTES,
-    onError: (c) => c.json({ error: { code: "too_large", message: `body over ${MAX_UPLOAD_BYTES} bytes` } }, 413),
-  });
   const heartbeatMs = (deps.heartbeatS ?? 5) * 1000;
 
   const generationRequest = (body: z.infer<typeof GenerateBody>) => ({
@@ -90,13 +74,12 @@ export function inferenceRoutes(deps: InferenceRouteDeps): Hono {
   });
 
   const generate = async (request: Request) => {
-    const body = await parseJson(request, GenerateBody, "generate");
-    if (!body.ok) return body.response;
+    const body = await readJson(request, GenerateBody);
     const started = performance.now();
     let text = "";
     let tokens = 0;
     try {
-      for await (const delta of deps.llm.stream(generationRequest(body.value), request.signal)) {
+      for await (const delta of deps.llm.stream(generationRequest(body), request.signal)) {
         text += delta;
         tokens += 1;
       }
@@ -107,8 +90,7 @@ export function inferenceRoutes(deps: InferenceRouteDeps): Hono {
   };
 
   const streamText = async (c: import("hono").Context) => {
-    const body = await parseJson(c.req.raw, GenerateBody, "stream");
-    if (!body.ok) return body.response;
+    const body = await readJson(c.req.raw, GenerateBody);
     const abort = new AbortController();
     return streamSSE(c, async (stream) => {
       stream.onAbort(() => abort.abort(new Error("client disconnected")));
@@ -118,7 +100,7 @@ export function inferenceRoutes(deps: InferenceRouteDeps): Hono {
       let text = "";
       let tokens = 0;
       try {
-        for await (const delta of deps.llm.stream(generationRequest(body.value), abort.signal)) {
+        for await (const delta of deps.llm.stream(generationRequest(body), abort.signal)) {
           firstTokenMs ??= performance.now() - started;
           text += delta;
           tokens += 1;
@@ -142,34 +124,32 @@ export function inferenceRoutes(deps: InferenceRouteDeps): Hono {
   });
 
   const speakWav = async (request: Request) => {
-    const body = await parseJson(request, SpeakBody, "tts");
-    if (!body.ok) return body.response;
+    const body = await readJson(request, SpeakBody);
     const chunks: Float32Array[] = [];
     let rate = 0;
     try {
-      for await (const chunk of deps.tts.synthesize(speakRequest(body.value), request.signal)) {
+      for await (const chunk of deps.tts.synthesize(speakRequest(body), request.signal)) {
         chunks.push(chunk.samples);
         rate = chunk.sampleRate;
       }
     } catch (error) {
       return upstreamError(error);
     }
-    const outRate = body.value.sample_rate ?? rate;
+    const outRate = body.sample_rate ?? rate;
     const wav = encodeWav(resample(concatSamples(chunks), rate, outRate), outRate);
     return new Response(wav, { headers: { "content-type": "audio/wav" } });
   };
 
   const speakStream = async (c: import("hono").Context) => {
-    const body = await parseJson(c.req.raw, SpeakBody, "tts");
-    if (!body.ok) return body.response;
+    const body = await readJson(c.req.raw, SpeakBody);
     const abort = new AbortController();
     return streamSSE(c, async (stream) => {
       stream.onAbort(() => abort.abort(new Error("client disconnected")));
       const heartbeat = setInterval(() => void stream.write(": keep-alive\n\n"), heartbeatMs);
       let index = 0;
       try {
-        for await (const chunk of deps.tts.synthesize(speakRequest(body.value), abort.signal)) {
-          const rate = body.value.sample_rate ?? chunk.sampleRate;
+        for await (const chunk of deps.tts.synthesize(speakRequest(body), abort.signal)) {
+          const rate = body.sample_rate ?? chunk.sampleRate;
           const pcm = float32ToPcm16(resample(chunk.samples, chunk.sampleRate, rate));
           const data = { index: index++, audio_data: Buffer.from(pcm).toString("base64"), sample_rate: rate, format: "pcm_s16le" };
           await stream.writeSSE({ event: "audio", data: JSON.stringify(data) });
@@ -185,14 +165,13 @@ export function inferenceRoutes(deps: InferenceRouteDeps): Hono {
 
   const transcribe = async (request: Request) => {
     const wav = await readUpload(request);
-    if (wav instanceof Response) return wav;
     let decoded;
     try {
       decoded = decodeWav(wav);
     } catch (error) {
-      return badRequest(`audio: ${errorText(error)}`);
+      throw new RequestValidationError([{ field: "audio", problem: errorText(error) }]);
     }
-    if (decoded.samples.length === 0) return badRequest("audio: the WAV holds no samples");
+    if (decoded.samples.length === 0) throw new RequestValidationError([{ field: "audio", problem: "the WAV holds no samples" }]);
     const samples = resample(decoded.samples, decoded.sampleRate, STT_RATE);
     try {
       const stream = deps.stt.open({ language: deps.defaults.language, onPartial: () => {} });
@@ -208,29 +187,29 @@ export function inferenceRoutes(deps: InferenceRouteDeps): Hono {
     }
   };
 
-  app.post("/v1/llm/generate", limit, (c) => generate(c.req.raw));
-  app.post("/v1/llm/stream", limit, streamText);
-  app.post("/v1/tts/generate", limit, (c) => speakWav(c.req.raw));
-  app.post("/v1/tts/generate/stream", limit, speakStream);
-  app.post("/v1/stt/transcribe", limit, (c) => transcribe(c.req.raw));
+  app.post("/v1/llm/generate", (c) => generate(c.req.raw));
+  app.post("/v1/llm/stream", streamText);
+  app.post("/v1/tts/generate", (c) => speakWav(c.req.raw));
+  app.post("/v1/tts/generate/stream", speakStream);
+  app.post("/v1/stt/transcribe", (c) => transcribe(c.req.raw));
   // The seed's paths.
-  app.post("/generate", limit, (c) => generate(c.req.raw));
-  app.post("/stream", limit, streamText);
-  app.post("/generate/stream", limit, speakStream);
+  app.post("/generate", (c) => generate(c.req.raw));
+  app.post("/stream", streamText);
+  app.post("/generate/stream", speakStream);
   return app;
 }
 
 /** Accepts a raw audio/wav body or a multipart form with a `file` field. */
-async function readUpload(request: Request): Promise<Uint8Array | Response> {
+async function readUpload(request: Request): Promise<Uint8Array> {
   const type = request.headers.get("content-type") ?? "";
   if (type.startsWith("multipart/form-data")) {
     const form = await request.formData().catch(() => undefined);
     const file = form?.get("file");
-    if (!(file instanceof Blob)) return badRequest("file: expected a WAV file in the multipart field 'file'");
+    if (!(file instanceof Blob)) throw new RequestValidationError([{ field: "file", problem: "expected a WAV file in the multipart field 'file'" }]);
     return new Uint8Array(await file.arrayBuffer());
   }
   const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.byteLength === 0) return badRequest("body: expected a WAV file (audio/wav) or a multipart upload");
+  if (bytes.byteLength === 0) throw new RequestValidationError([{ field: "(body)", problem: "expected a WAV file (audio/wav) or a multipart upload" }]);
   return bytes;
 }
 

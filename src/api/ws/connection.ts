@@ -167,14 +167,10 @@ export class ClientConnection implements Transport {
         audio_format: "pcm_s16le",
       },
     };
-    if (resumed) {
-      // The replay comes first so the client sees its missed messages in order, then this notice.
-      session.attach(this);
-      queueMicrotask(() => session.send(started));
-    } else {
-      session.send(started);
-      session.attach(this);
-    }
+    session.attach(this);
+    // On resume the missed messages are replayed first (by the caller), then this notice follows.
+    if (resumed) queueMicrotask(() => session.send(started));
+    else session.send(started);
     this.log.info({ resumed }, "session bound");
   }
 

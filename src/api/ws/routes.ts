@@ -33,12 +33,13 @@ export function webSocketEndpoints(deps: WebSocketDeps) {
 
   const upgrade = (request: Request, server: Server<SocketData> | undefined, pathUserId?: string): Response | undefined => {
     if (pathUserId !== undefined && !USER_ID.test(pathUserId)) {
-      return Response.json({ error: { code: "invalid_request", message: "user_id: use 1-128 letters, digits or _ . : @ -" } }, { status: 400 });
+      const problem = { field: "user_id", problem: "use 1-128 letters, digits or _ . : @ -" };
+      return Response.json({ error: "invalid_request", message: `user_id: ${problem.problem}`, problems: [problem] }, { status: 400 });
     }
     if (!server) throw new Error("WebSocket upgrade needs Bun's server in the request context");
     const data: SocketData = { requestId: crypto.randomUUID(), pathUserId };
     if (server.upgrade(request, { data })) return undefined;
-    return Response.json({ error: { code: "upgrade_required", message: "this endpoint speaks WebSocket" } }, { status: 426 });
+    return Response.json({ error: "upgrade_required", message: "this endpoint speaks WebSocket" }, { status: 426 });
   };
 
   const routes = new Hono<{ Bindings: { server?: Server<SocketData> } }>();

@@ -2,6 +2,7 @@
 import { cacheSection } from "./cache.ts";
 import { conversationSection } from "./conversation.ts";
 import { logSection } from "./log.ts";
+import { pipelineSection } from "./pipeline.ts";
 import { postgresSection } from "./postgres.ts";
 import { redisSection } from "./redis.ts";
 import { serverSection } from "./server.ts";
@@ -19,4 +20,5 @@ export const sections = {
   cache: cacheSection,
   conversation: conversationSection,
   storage: storageSection,
+  pipeline: pipelineSection,
 };

@@ -24,8 +24,6 @@ export const pipelineSection = defineSection({
         .prefault({}),
       /** A dropped client may resume within this window; then the session ends. */
       resumeWindowS: intField(1, 3600, 60),
-      /** Server messages kept for resume (per session, in memory and in Redis). */
-      replayLimit: intField(16, 10_000, 512),
       /** A client whose unsent backlog exceeds this is not reading: it is disconnected. */
       maxBufferedBytes: intField(64 * 1024, 256 * 1024 * 1024, 8 * 1024 * 1024),
       pingIntervalS: intField(1, 600, 30),
@@ -44,7 +42,6 @@ export const pipelineSection = defineSection({
     MORGAN_VAD_MIN_SPEECH_MS: "vad.minSpeechMs",
     MORGAN_BARGE_IN_MIN_SPEECH_MS: "vad.bargeInMinSpeechMs",
     MORGAN_RESUME_WINDOW_S: "resumeWindowS",
-    MORGAN_REPLAY_LIMIT: "replayLimit",
     MORGAN_WS_MAX_BUFFERED_BYTES: "maxBufferedBytes",
     MORGAN_WS_PING_INTERVAL_S: "pingIntervalS",
   },

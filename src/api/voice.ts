@@ -1,0 +1,75 @@
+/**
+ * Plugs the voice pipeline into the HTTP server: builds the Triton stage adapters, the session
+ * manager over Morgan's storage, the WebSocket endpoints and the LLM/TTS/STT routes, and registers
+ * the shutdown work (close sockets, end sessions so replies in flight are stored).
+ */
+import type { TritonClient } from "@triton-client";
+import { tritonModels } from "../inference/triton/index.ts";
+import type { ResolvedSettings } from "../pipeline/settings.ts";
+import { SessionManager } from "../pipeline/sessions.ts";
+import { pipelineStore, sessionState, sessionStore } from "../storage/pipeline-ports.ts";
+import type { Config } from "../config/schema.ts";
+import type { PipelineExtension } from "../main.ts";
+import type { Services } from "./app.ts";
+import { inferenceRoutes } from "./routes/inference.ts";
+import { webSocketEndpoints } from "./ws/routes.ts";
+
+/** Input audio is 16 kHz unless the client negotiates another rate in `start`. */
+const DEFAULT_INPUT_SAMPLE_RATE = 16000;
+
+export function sessionDefaults(pipeline: Config["pipeline"]): ResolvedSettings {
+  return {
+    language: pipeline.language,
+    voice: pipeline.voice,
+    speed: pipeline.speed,
+    inputSampleRate: DEFAULT_INPUT_SAMPLE_RATE,
+    outputSampleRate: pipeline.outputSampleRate,
+    vad: { ...pipeline.vad },
+    systemPrompt: pipeline.systemPrompt,
+    echoCancellation: pipeline.echoCancellation,
+    maxResponseTokens: pipeline.maxResponseTokens,
+    temperature: pipeline.temperature,
+  };
+}
+
+export function voiceExtension(services: Services, triton: TritonClient): PipelineExtension {
+  const { config, storage, logger, lifecycle } = services;
+  const log = logger.child({ component: "voice" });
+  const models = tritonModels(triton, config.triton.models, config.triton.timeouts.requestMs);
+  const defaults = sessionDefaults(config.pipeline);
+  const sessions = new SessionManager({
+    models,
+    store: pipelineStore(storage),
+    sessions: sessionStore(storage),
+    state: sessionState(storage, log),
+    log,
+    defaults,
+    chunkBytes: config.streaming.chunkSize,
+    replayLimit: config.cache.replayMaxEntries,
+    resumeWindowMs: config.pipeline.resumeWindowS * 1000,
+  });
+  const ws = webSocketEndpoints({
+    sessions,
+    log,
+    options: {
+      idleTimeoutMs: config.streaming.timeoutS * 1000,
+      maxBufferedBytes: config.pipeline.maxBufferedBytes,
+      pingIntervalMs: config.pipeline.pingIntervalS * 1000,
+    },
+  });
+  const http = inferenceRoutes({
+    ...models,
+    defaults: {
+      voice: defaults.voice,
+      speed: defaults.speed,
+      maxTokens: defaults.maxResponseTokens,
+      temperature: defaults.temperature,
+      language: defaults.language,
+    },
+  });
+  lifecycle.onShutdown("voice sessions", async () => {
+    ws.shutdown();
+    await sessions.endAll("shutdown");
+  });
+  return { routes: [ws.routes, http], websocket: ws.websocket };
+}
