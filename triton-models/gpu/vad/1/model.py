@@ -1,0 +1,1 @@
+../../../cpu/vad/1/model.py
