@@ -14,6 +14,8 @@ export type WriteOutcome<T> = { status: "committed"; value: T } | { status: "que
 
 export interface DurableWriterOptions {
   reconnectIntervalMs: number;
+  /** A reconnect attempt whose ping takes longer counts as failed (a black-holed server must not stall recovery). */
+  pingTimeoutMs: number;
   /** Called after queued writes reached PostgreSQL, so caches holding provisional data can be dropped. */
   onDrained?: (writes: PendingWrite[]) => void | Promise<void>;
 }
@@ -148,7 +150,7 @@ export class DurableWriter {
 
   async #attemptRecovery(): Promise<void> {
     try {
-      await this.handle.ping();
+      await this.#pingWithin(this.options.pingTimeoutMs);
       if (!this.#migrated) {
         await this.handle.migrate();
         this.#migrated = true;
@@ -164,6 +166,18 @@ export class DurableWriter {
     } catch (error) {
       this.#available = false;
       this.logger.debug({ err: error }, "postgres still unavailable");
+    }
+  }
+
+  async #pingWithin(timeoutMs: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`postgres did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.handle.ping(), deadline]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

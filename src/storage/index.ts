@@ -50,6 +50,7 @@ export async function openStorage(config: Config, logger: Logger): Promise<Stora
   let conversations: ConversationManager | null = null;
   const writer = new DurableWriter(database, queue, logger.child({ component: "postgres" }), {
     reconnectIntervalMs: config.storage.reconnectIntervalMs,
+    pingTimeoutMs: Math.max(config.storage.probeTimeoutMs, config.postgres.connectTimeoutS * 1000),
     onDrained: (writes) => conversations?.invalidateAfterReplay(writes),
   });
   conversations = new ConversationManager(writer, cache, { cache: config.cache, conversation: config.conversation }, log);

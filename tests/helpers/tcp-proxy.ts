@@ -1,7 +1,7 @@
 /**
  * A TCP proxy the test controls, standing in for the network between Morgan and PostgreSQL:
- * `cut()` drops every open connection and refuses new ones (a real socket-level fault),
- * `restore()` lets connections through again.
+ * `cut()` resets every open connection and stops listening, so new connections are refused
+ * (a real socket-level fault: ECONNRESET, then ECONNREFUSED); `restore()` listens on the same port again.
  */
 import type { Socket, TCPSocketListener } from "bun";
 
@@ -25,11 +25,19 @@ export class TcpProxy {
   ) {}
 
   get port(): number {
-    if (!this.#listener) throw new Error("proxy not started");
-    return this.#listener.port;
+    if (!this.#port) throw new Error("proxy not started");
+    return this.#port;
   }
 
+  #port = 0;
+
   start(port = 0): this {
+    this.#listen(port);
+    this.#port = this.#listener!.port;
+    return this;
+  }
+
+  #listen(port: number): void {
     this.#listener = Bun.listen<PairData>({
       hostname: "127.0.0.1",
       port,
@@ -46,22 +54,22 @@ export class TcpProxy {
       },
       data: {},
     });
-    return this;
   }
 
   cut(): void {
     this.#cut = true;
+    this.#listener?.stop(true);
+    this.#listener = null;
     for (const pair of [...this.#pairs]) this.#drop(pair);
   }
 
   restore(): void {
     this.#cut = false;
+    if (!this.#listener) this.#listen(this.#port);
   }
 
   stop(): void {
     this.cut();
-    this.#listener?.stop(true);
-    this.#listener = null;
   }
 
   #accept(client: Socket<PairData>): void {
@@ -91,7 +99,7 @@ export class TcpProxy {
 
   #drop(pair: Pair | undefined): void {
     if (!pair || !this.#pairs.delete(pair)) return;
-    pair.client.end();
-    pair.upstream?.end();
+    pair.client.terminate();
+    pair.upstream?.terminate();
   }
 }

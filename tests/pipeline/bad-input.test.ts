@@ -7,10 +7,10 @@ import { type RunningServer, startServer } from "./support/server";
 let server: RunningServer;
 beforeAll(async () => {
   server = await startServer();
-});
+}, 120_000);
 afterAll(async () => {
   await server?.stop();
-});
+}, 60_000);
 
 async function expectError(client: TestClient, send: () => void, code: ErrorCode, text: RegExp) {
   const from = client.received.length;
@@ -39,7 +39,7 @@ describe("within a session", () => {
     client = await TestClient.connect(`${server.wsUrl}/ws/stream`);
     client.send({ type: "start", data: {} });
     await client.next("session_started");
-  });
+  }, 30_000);
 
   test("invalid JSON", () => expectError(client, () => client.sendRaw("{not json"), "invalid_json", /not valid JSON/));
   test("unknown type", () => expectError(client, () => client.send({ type: "shout", data: {} }), "unknown_type", /unknown message type "shout"/));

@@ -7,10 +7,10 @@ import { silence, speak, wordErrorRate } from "./support/speech";
 let server: RunningServer;
 beforeAll(async () => {
   server = await startServer();
-});
+}, 120_000);
 afterAll(async () => {
   await server?.stop();
-});
+}, 60_000);
 
 interface SseEvent {
   event: string;

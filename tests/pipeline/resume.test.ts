@@ -7,10 +7,10 @@ import { type RunningServer, startServer } from "./support/server";
 let server: RunningServer;
 beforeAll(async () => {
   server = await startServer();
-});
+}, 120_000);
 afterAll(async () => {
   await server?.stop();
-});
+}, 60_000);
 
 test("resume after a dropped socket replays what was missed, with no loss or duplicate", async () => {
   const first = await TestClient.connect(`${server.wsUrl}/ws/stream`);

@@ -11,10 +11,10 @@ let server: RunningServer;
 
 beforeAll(async () => {
   server = await startServer({ port: 8000 });
-});
+}, 120_000);
 afterAll(async () => {
   await server?.stop();
-});
+}, 60_000);
 
 test("the seed's Python client completes a turn", async () => {
   const python = join(ROOT, ".venv/bin/python");

@@ -12,11 +12,11 @@ let server: RunningServer;
 
 beforeAll(async () => {
   server = await startServer();
-});
+}, 120_000);
 
 afterAll(async () => {
   await server?.stop();
-});
+}, 60_000);
 
 async function startSession(path = "/ws/stream", data: Record<string, unknown> = {}) {
   const client = await TestClient.connect(`${server.wsUrl}${path}`);
@@ -39,7 +39,7 @@ describe("a voice turn", () => {
     const audio = [silence(300), speak(question), silence(1200)];
     for (const part of audio) await streamAudio(client, pcmChunks(part));
     await client.next("response_complete", { timeoutMs: 30_000 });
-  });
+  }, 60_000);
 
   test("reports speech starting and stopping", () => {
     const vad = client.all("vad_status").map((m) => m.data.speaking);

@@ -1,0 +1,74 @@
+/**
+ * Redis stopped and started again mid-run (a private redis-server, so the shared one is untouched):
+ * Morgan keeps serving from the in-process cache, reports it, and returns to Redis by itself,
+ * carrying over what changed meanwhile.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Redis } from "ioredis";
+import { openStorage, type Storage } from "../src/storage/index.ts";
+import { redisKeys } from "../src/storage/keys.ts";
+import { capturingLogger, testConfig } from "./helpers/config.ts";
+import { PrivateRedis } from "./helpers/private-redis.ts";
+import { waitFor } from "./helpers/services.ts";
+
+describe("Redis goes away and comes back", () => {
+  const redis = new PrivateRedis();
+  let storage: Storage;
+  const { logger, lines } = capturingLogger("info");
+
+  beforeAll(async () => {
+    await redis.start();
+    const config = testConfig({
+      MORGAN_PGLITE_DIR: "memory://",
+      REDIS_URL: redis.url,
+      MORGAN_REDIS_MAX_RECONNECT_DELAY_MS: "100",
+      MORGAN_REDIS_CONNECT_TIMEOUT_MS: "300",
+    });
+    storage = await openStorage(config, logger);
+  });
+  afterAll(async () => {
+    await storage?.close();
+    await redis.stop();
+  });
+
+  test("serves throughout, reports the mode, reconnects without a restart", async () => {
+    expect(storage.cache.mode).toBe("redis");
+    const sessions = storage.sessionCache;
+    await sessions.setState("kept", { v: "before" });
+    await sessions.setState("changed", { v: "before" });
+    await sessions.setState("removed", { v: "before" });
+
+    await redis.stop();
+    // The first command after the loss notices it; every call still answers.
+    await sessions.setState("changed", { v: "during" });
+    await waitFor(() => storage.cache.mode === "memory", 5_000, "switch to the in-process cache");
+    await sessions.setState("changed", { v: "during" });
+    await sessions.clearSession("removed");
+    await sessions.setState("new", { v: "during" });
+    expect(await sessions.getState("changed")).toEqual({ v: "during" });
+    const duringOutage = await storage.health();
+    expect(duringOutage.redis).toMatchObject({ status: "down", mode: "memory" });
+    const conversation = await storage.conversations.createConversation({ userId: "redis-outage" });
+    await storage.conversations.appendMessage(conversation.id, { role: "user", content: "still working" });
+    expect((await storage.conversations.getContext(conversation.id)).map((m) => m.content)).toEqual(["still working"]);
+
+    await redis.start();
+    await storage.cache.waitForMode("redis", 10_000);
+    const healthAfter = await storage.health();
+    expect(healthAfter.redis).toMatchObject({ status: "up", mode: "redis" });
+
+    // What changed during the outage reached Redis; nothing older than the outage is served.
+    const direct = new Redis(redis.url);
+    try {
+      expect(JSON.parse((await direct.get(redisKeys.session("changed")))!)).toEqual({ v: "during" });
+      expect(JSON.parse((await direct.get(redisKeys.session("new")))!)).toEqual({ v: "during" });
+      expect(await direct.exists(redisKeys.session("removed"))).toBe(0);
+      expect(await direct.ttl(redisKeys.session("new"))).toBeGreaterThan(0);
+    } finally {
+      direct.disconnect();
+    }
+    expect(await sessions.getState("changed")).toEqual({ v: "during" });
+    expect(lines.some((line) => line.msg === "redis unavailable; serving from the in-process cache")).toBe(true);
+    expect(lines.some((line) => line.msg === "redis available; serving from redis")).toBe(true);
+  }, 30_000);
+});
