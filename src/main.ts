@@ -61,15 +61,17 @@ async function stopGracefully(reason: string, server: Server<unknown>, services:
   const budgetMs = config.server.shutdownTimeoutMs;
   logger.info({ reason }, "shutting down");
   lifecycle.beginShutdown();
-  const drained = server.stop(false);
+  // Stop listening now; Bun keeps serving the requests already in flight.
+  void server.stop(false);
   let clean = await lifecycle.runHooks(budgetMs);
   try {
-    await withTimeout(drained, budgetMs, "in-flight requests");
+    await withTimeout(requestsFinished(server), budgetMs, "in-flight requests");
   } catch (error) {
     clean = false;
-    logger.warn({ err: error }, "closing remaining connections");
-    await server.stop(true);
+    logger.warn({ err: error, pendingRequests: server.pendingRequests }, "abandoning requests still in flight");
   }
+  // Idle keep-alive connections would otherwise hold the process until their timeout.
+  await server.stop(true);
   try {
     await withTimeout(storage.close(), budgetMs, "storage close");
   } catch (error) {
@@ -79,6 +81,10 @@ async function stopGracefully(reason: string, server: Server<unknown>, services:
   logger.info({ clean }, "stopped");
   logger.flush();
   return clean;
+}
+
+async function requestsFinished(server: Server<unknown>): Promise<void> {
+  while (server.pendingRequests > 0) await Bun.sleep(10);
 }
 
 async function runFromCommandLine(): Promise<void> {
