@@ -11,7 +11,18 @@ import { inferenceClientConstructor, type GrpcInferenceClient } from "./grpc-def
 import type { TlsOptions, TritonClientOptions } from "./types";
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
-export const DEFAULT_KEEPALIVE_MS = 30_000;
+/**
+ * Stock Triton (gRPC core defaults) accepts at most one ping per 5 minutes on a
+ * connection that sends it no data, and answers a third early ping with
+ * GOAWAY(too_many_pings), which would break Morgan's long-lived streams during
+ * quiet periods. So the default stays just above 5 minutes; it still detects a
+ * half-open connection, while a Triton that dies on the same host is noticed at
+ * once through the closed socket. For faster detection set keepaliveMs lower
+ * AND start Triton with --grpc-keepalive-permit-without-calls=true
+ * --grpc-http2-max-pings-without-data=0
+ * --grpc-http2-min-recv-ping-interval-without-data=<below keepaliveMs>.
+ */
+export const DEFAULT_KEEPALIVE_MS = 330_000;
 /** How long an unanswered keep-alive ping may take before the connection counts as dead. */
 export const KEEPALIVE_TIMEOUT_MS = 10_000;
 export const INITIAL_RECONNECT_BACKOFF_MS = 100;

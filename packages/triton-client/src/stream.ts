@@ -201,15 +201,28 @@ export class TritonStream {
   }
 }
 
-/** A broken stream is always worth retrying on a new one, unless the caller's deadline ran out. */
+/** Stream-level failures that a new stream will not fix. */
+const PERMANENT_STREAM_CODES: ReadonlySet<number> = new Set([
+  GrpcStatus.UNAUTHENTICATED,
+  GrpcStatus.PERMISSION_DENIED,
+  GrpcStatus.UNIMPLEMENTED,
+  GrpcStatus.INVALID_ARGUMENT,
+]);
+
+/**
+ * A stream that breaks is worth retrying on a new stream unless the failure is
+ * about who we are or what we sent; transport-level codes become UNAVAILABLE.
+ */
 function streamError(error: unknown): TritonError {
   const wrapped = fromGrpcError(error, "Triton inference stream");
-  if (wrapped.code === GrpcStatus.DEADLINE_EXCEEDED || wrapped.code === GrpcStatus.UNAVAILABLE) return wrapped;
-  if (wrapped.code === GrpcStatus.CANCELLED || wrapped.code === GrpcStatus.INTERNAL || wrapped.code === GrpcStatus.UNKNOWN) {
-    return new TritonError(GrpcStatus.UNAVAILABLE, `${wrapped.message} (stream broke; open a new stream and retry)`, {
-      cause: error,
-      retryable: true,
-    });
-  }
-  return wrapped;
+  if (wrapped.code === GrpcStatus.DEADLINE_EXCEEDED || PERMANENT_STREAM_CODES.has(wrapped.code)) return wrapped;
+  const transportLevel = wrapped.code === GrpcStatus.CANCELLED || wrapped.code === GrpcStatus.INTERNAL || wrapped.code === GrpcStatus.UNKNOWN;
+  // gRPC maps HTTP/2 ENHANCE_YOUR_CALM to this generic text; from Triton it means GOAWAY(too_many_pings).
+  const pingHint = /bandwidth exhausted/i.test(wrapped.message)
+    ? "; Triton rejected our keep-alive pings: keepaliveMs is below Triton's --grpc-http2-min-recv-ping-interval-without-data"
+    : "";
+  return new TritonError(transportLevel ? GrpcStatus.UNAVAILABLE : wrapped.code, `${wrapped.message} (stream broke${pingHint}; open a new stream and retry)`, {
+    cause: error,
+    retryable: true,
+  });
 }

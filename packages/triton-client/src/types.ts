@@ -59,7 +59,10 @@ export interface TritonClientOptions {
   tls?: boolean | TlsOptions;
   /** Metadata sent on every call (e.g. { authorization: "Bearer ..." }). */
   metadata?: Record<string, string>;
-  /** HTTP/2 keep-alive ping interval while calls are active; 0 disables. Default 30000. */
+  /**
+   * HTTP/2 keep-alive ping interval while calls are active; 0 disables. Default
+   * 330000, safe with stock Triton; lower values need Triton's ping flags (see README).
+   */
   keepaliveMs?: number;
   /** Max gRPC message size both ways. Default 64 MiB (gRPC's 4 MiB default is too small for audio). */
   maxMessageBytes?: number;

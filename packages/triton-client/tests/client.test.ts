@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DATA_TYPES, GrpcStatus, TritonClient, TritonError, bytesToStrings, type DataType, type Tensor } from "@triton-client";
 import { openChannelCount } from "../src/connection";
-import { int32, eventually } from "./fixtures";
+import { drain, eventually, int32, repeatRequest } from "./fixtures";
 import { Random, randomTensor, sameBytes, utf8 } from "./random";
 import { TritonServer } from "./triton-server";
 
@@ -279,6 +279,29 @@ describe("connection", () => {
     } finally {
       stream.close();
       pinging.close();
+    }
+  }, 20_000);
+});
+
+describe("keep-alive policy mismatch", () => {
+  test("pinging faster than Triton allows breaks the stream with a retryable error instead of hanging", async () => {
+    // The helper lets Triton accept one ping per 500 ms; 100 ms pings earn GOAWAY(too_many_pings).
+    const eager = new TritonClient({ url: server.grpcUrl, keepaliveMs: 100 });
+    const stream = eager.openStream();
+    try {
+      const started = Date.now();
+      // One response after 4 s: the stream is active but sends no data meanwhile.
+      const { error } = await drain(stream.infer(repeatRequest("quiet", 1, 4_000)));
+      expect(error).toBeInstanceOf(TritonError);
+      console.info(`keep-alive mismatch surfaced as: ${(error as TritonError).codeName}: ${(error as TritonError).message}`);
+      // grpc-js reports GOAWAY(too_many_pings) as RESOURCE_EXHAUSTED; either way the caller is told to retry.
+      expect([GrpcStatus.UNAVAILABLE, GrpcStatus.RESOURCE_EXHAUSTED]).toContain((error as TritonError).code);
+      expect((error as TritonError).retryable).toBe(true);
+      expect((error as TritonError).message).toContain("Triton rejected our keep-alive pings");
+      expect(Date.now() - started).toBeLessThan(3_500);
+    } finally {
+      stream.close();
+      eager.close();
     }
   }, 20_000);
 });
