@@ -49,7 +49,7 @@ WANT="$(sha256sum "$REQ" | cut -d' ' -f1)"
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]]; then
   step "Python packages up to date ($REQ unchanged)"
 else
-  step "pip install --no-deps -r $REQ (about 200 MB of wheels)"
+  step "pip install --no-deps -r $REQ (about 150 MB of wheels)"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -r "$REQ"
   echo "$WANT" >"$STAMP"
 fi

@@ -76,3 +76,35 @@ def test_malformed_inputs_get_errors_and_model_stays_ready(client):
     assert client.is_model_ready("vad")
     probs = run_vad(client, np.zeros(2048, np.float32), 2048, seq_id=1013)
     assert len(probs) == 4
+
+
+def test_interleaved_sequences_match_separate_runs(client):
+    # Chunks of 4 sequences sent back to back on one stream get batched by the sequence batcher
+    # into one execute() (one batched ONNX call per frame); each sequence's probabilities must be the
+    # same as when it runs alone.
+    audios = [flite_audio(t, voice=v) for t, v in
+              [("Good morning.", "slt"), ("Turn the lights off.", "kal16"), ("What time is it?", "rms"), ("Hello.", "awb")]]
+    alone = [run_vad(client, a, 1000, seq_id=1100 + n) for n, a in enumerate(audios)]
+    chunked = [[a[i : i + 1000] for i in range(0, len(a), 1000)] for a in audios]
+    s = Stream(client)
+    try:
+        total = 0
+        for k in range(max(len(c) for c in chunked)):
+            for n, chunks in enumerate(chunked):
+                if k < len(chunks):
+                    s.send("vad", [make_input("AUDIO", chunks[k][None, :], "FP32")], sequence_id=1200 + n,
+                           sequence_start=k == 0, sequence_end=k == len(chunks) - 1, request_id=f"{n}:{k}")
+                    total += 1
+        responses = s.collect(n_final=total)
+    finally:
+        s.close()
+    got = {n: {} for n in range(len(audios))}
+    for result, error in responses:
+        assert error is None, error
+        n, k = map(int, result.get_response().id.split(":"))
+        got[n][k] = result.as_numpy("PROBS").reshape(-1)
+    for n in range(len(audios)):
+        probs = np.concatenate([got[n][k] for k in sorted(got[n])])
+        np.testing.assert_allclose(probs, alone[n], atol=1e-4)
+    stats = client.get_inference_statistics("vad").model_stats[0]
+    assert max(b.batch_size for b in stats.batch_stats) > 1, "no request was ever batched"
