@@ -31,7 +31,7 @@ step "type check"
 bunx tsc --noEmit -p tsconfig.json
 
 step "bun tests"
-bun test "$@"
+bun test --timeout 120000 "$@"
 
 step "triton model tests (NVIDIA's tritonclient)"
 .venv/bin/python -m pytest -q tests/triton

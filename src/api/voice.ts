@@ -45,6 +45,7 @@ export function voiceExtension(services: Services, triton: TritonClient): Pipeli
     log,
     defaults,
     chunkBytes: config.streaming.chunkSize,
+    audioLeadMs: config.pipeline.audioLeadMs,
     replayLimit: config.cache.replayMaxEntries,
     resumeWindowMs: config.pipeline.resumeWindowS * 1000,
   });

@@ -1,6 +1,10 @@
 /**
  * The end of the pipeline: turns events into protocol messages for the client, and closes each
  * turn — the reply stored whole, or truncated to what the user heard when interrupted.
+ *
+ * Reply audio is paced to real time, at most `audioLeadMs` ahead of the client's playout, as a
+ * person hears it. Synthesis runs far faster than speech; without pacing a whole reply would be
+ * sent (and the turn over) before the user could barge in on it.
  */
 import type { Logger } from "pino";
 import type { OutgoingMessage } from "../protocol/messages";
@@ -17,12 +21,16 @@ export interface ReplyOutputDeps {
   settings: () => ResolvedSettings;
   /** Largest audio payload per response_audio message, in bytes of PCM (the seed's 8 KiB chunks). */
   chunkBytes: number;
+  /** How far audio may run ahead of real-time playout (the client's jitter buffer). */
+  audioLeadMs: number;
   log: Logger;
 }
 
 export class ReplyOutput {
   /** Turns whose final messages are still being stored; shutdown waits for them. */
   private readonly closing = new Set<Promise<void>>();
+  /** Per turn, the paced delivery of its audio and then its completion, in order. */
+  private readonly playouts = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: ReplyOutputDeps) {}
 
@@ -42,9 +50,9 @@ export class ReplyOutput {
       case "llm_done":
         return send({ type: "response_text", data: { turn_id: event.turn.id, text: "", is_final: true } });
       case "tts_audio":
-        return this.sendAudio(event);
+        return this.afterPlayout(event.turn, () => this.sendAudio(event));
       case "tts_done":
-        return this.track(this.complete(event.turn));
+        return this.afterPlayout(event.turn, () => this.complete(event.turn));
       case "interrupt":
         return this.track(this.interrupted(event.turn, event.reason));
       case "error":
@@ -62,14 +70,34 @@ export class ReplyOutput {
     void work.finally(() => this.closing.delete(work));
   }
 
-  private sendAudio(event: EventOf<"tts_audio">): void {
+  private afterPlayout(turn: Turn, work: () => Promise<void>): void {
+    const previous = this.playouts.get(turn.id) ?? Promise.resolve();
+    const next = previous.then(work).catch((error) => this.deps.log.error({ err: error, turn: turn.id }, "reply delivery failed"));
+    this.playouts.set(turn.id, next);
+    this.track(next);
+    void next.finally(() => {
+      if (this.playouts.get(turn.id) === next) this.playouts.delete(turn.id);
+    });
+  }
+
+  /** Waits until sending `ms` more audio keeps the reply within audioLeadMs of real-time playout. */
+  private async pace(turn: Turn): Promise<void> {
+    if (turn.firstAudioAt === undefined) return;
+    const ahead = turn.sentAudioMs - (performance.now() - turn.firstAudioAt);
+    if (ahead > this.deps.audioLeadMs) await Bun.sleep(ahead - this.deps.audioLeadMs);
+  }
+
+  private async sendAudio(event: EventOf<"tts_audio">): Promise<void> {
     const { turn } = event;
     const rate = this.deps.settings().outputSampleRate;
     const pcm = float32ToPcm16(resample(event.samples, event.sampleRate, rate));
     const step = this.deps.chunkBytes - (this.deps.chunkBytes % 2);
     for (let offset = 0; offset < pcm.byteLength; offset += step) {
+      await this.pace(turn);
+      if (turn.cancelled) return;
       const piece = pcm.subarray(offset, offset + step);
       const ms = durationMs(piece.byteLength / 2, rate);
+      turn.firstAudioAt ??= performance.now();
       turn.mark("ttsFirstChunk");
       turn.markLast("lastChunk");
       turn.recordAudioSent(event.index, event.text, ms);

@@ -36,6 +36,8 @@ export interface SessionDeps {
   log: Logger;
   /** Largest audio payload per response_audio message (stream_chunk_size). */
   chunkBytes: number;
+  /** How far reply audio may run ahead of real-time playout. */
+  audioLeadMs: number;
   /** Messages kept in memory for resume on this instance. */
   replayLimit: number;
 }
@@ -77,6 +79,7 @@ export class VoiceSession {
       settings: current,
       conversationId: () => snapshot.conversationId,
       chunkBytes: deps.chunkBytes,
+      audioLeadMs: deps.audioLeadMs,
       log: deps.log,
     });
     this.pipeline = new Pipeline(

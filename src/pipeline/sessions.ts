@@ -18,6 +18,7 @@ export interface SessionManagerDeps {
   log: Logger;
   defaults: ResolvedSettings;
   chunkBytes: number;
+  audioLeadMs: number;
   replayLimit: number;
   /** How long a disconnected session waits for its client to resume. */
   resumeWindowMs: number;

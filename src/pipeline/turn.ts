@@ -27,6 +27,8 @@ export class Turn {
   readonly spoken: SpokenSentence[] = [];
   /** What the client reports it has played, when it reports at all. */
   playedMs?: number;
+  /** performance.now() when the first audio of the reply went out: the start of its playout. */
+  firstAudioAt?: number;
   cachedAudio = true;
   /** Resolves once the user's message is durable, so the reply is stored after it. */
   userMessageStored: Promise<unknown> = Promise.resolve();
@@ -88,11 +90,12 @@ export class Turn {
 
   /**
    * What the user heard: whole sentences up to the played position, then the share of the words of
-   * the sentence playing at that moment. Uses the client's `playback` report when it sent one,
-   * else assumes everything sent was heard.
+   * the sentence playing at that moment. Uses the client's `playback` report when it sent one, else
+   * the time since playout began; never more than was sent.
    */
-  heard(): { text: string; ms: number } {
-    const ms = Math.min(this.playedMs ?? Number.POSITIVE_INFINITY, this.sentAudioMs);
+  heard(now = performance.now()): { text: string; ms: number } {
+    const sinceFirstAudio = this.firstAudioAt === undefined ? 0 : now - this.firstAudioAt;
+    const ms = Math.min(this.playedMs ?? sinceFirstAudio, this.sentAudioMs);
     const parts: string[] = [];
     let remaining = ms;
     for (const sentence of this.spoken) {

@@ -22,6 +22,8 @@ export const pipelineSection = defineSection({
           bargeInMinSpeechMs: intField(30, 5000, 300),
         })
         .prefault({}),
+      /** Reply audio is paced to real time, at most this far ahead of playout (the client's jitter buffer). */
+      audioLeadMs: intField(0, 60_000, 1000),
       /** A dropped client may resume within this window; then the session ends. */
       resumeWindowS: intField(1, 3600, 60),
       /** A client whose unsent backlog exceeds this is not reading: it is disconnected. */
@@ -41,6 +43,7 @@ export const pipelineSection = defineSection({
     MORGAN_VAD_MIN_SILENCE_MS: "vad.minSilenceMs",
     MORGAN_VAD_MIN_SPEECH_MS: "vad.minSpeechMs",
     MORGAN_BARGE_IN_MIN_SPEECH_MS: "vad.bargeInMinSpeechMs",
+    MORGAN_AUDIO_LEAD_MS: "audioLeadMs",
     MORGAN_RESUME_WINDOW_S: "resumeWindowS",
     MORGAN_WS_MAX_BUFFERED_BYTES: "maxBufferedBytes",
     MORGAN_WS_PING_INTERVAL_S: "pingIntervalS",

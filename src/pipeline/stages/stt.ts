@@ -19,6 +19,8 @@ export class SttStage extends Stage {
   private preRollMs = 0;
   private utterance?: SttStream;
   private utteranceMs = 0;
+  /** The last partial sent: engines repeat an unchanged hypothesis, the client needs it once. */
+  private lastPartial = "";
 
   constructor(
     private readonly stt: SpeechToText,
@@ -62,8 +64,13 @@ export class SttStage extends Stage {
     this.utterance?.abort();
     this.utterance = this.stt.open({
       language: this.settings().language,
-      onPartial: (transcript) => this.forward({ kind: "transcript", transcript, audioMs: this.utteranceMs }),
+      onPartial: (transcript) => {
+        if (transcript.text === this.lastPartial || transcript.text === "") return;
+        this.lastPartial = transcript.text;
+        this.forward({ kind: "transcript", transcript, audioMs: this.utteranceMs });
+      },
     });
+    this.lastPartial = "";
     this.utteranceMs = 0;
     for (const chunk of this.preRoll) this.onAudio(chunk);
     this.preRoll = [];

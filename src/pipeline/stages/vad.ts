@@ -17,6 +17,8 @@ export class VadStage extends Stage {
   private speechMs = 0;
   private silenceMs = 0;
   private bargeInSent = false;
+  /** While the VAD model keeps failing, the client hears about it once, not per audio chunk. */
+  private failing = false;
 
   constructor(
     private readonly detector: VoiceActivityDetector,
@@ -33,7 +35,15 @@ export class VadStage extends Stage {
     this.forward(event);
     if (event.kind !== "audio") return;
     this.stream ??= this.detector.open();
-    const frames = await this.stream.push(event.samples);
+    let frames: VadFrame[];
+    try {
+      frames = await this.stream.push(event.samples);
+    } catch (error) {
+      if (!this.failing) this.fail(error, event);
+      this.failing = true;
+      return;
+    }
+    this.failing = false;
     for (const frame of frames) this.observe(frame);
   }
 
