@@ -79,7 +79,7 @@ async function stopGracefully(reason: string, server: Server<unknown>, services:
     logger.error({ err: error }, "storage did not close cleanly");
   }
   logger.info({ clean }, "stopped");
-  logger.flush();
+  await new Promise<void>((resolve) => logger.flush(() => resolve()));
   return clean;
 }
 

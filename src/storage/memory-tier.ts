@@ -1,7 +1,8 @@
 /**
- * The first tier: recently used conversations in this process, least recently used evicted first,
- * each entry living cache.memoryTtlS after its last use. Entries holding writes not yet in
- * PostgreSQL are pinned (never evicted) until the queue drains.
+ * The first tier: recently used conversations in this process, least recently used evicted first.
+ * Another process's appends are not seen here, so an entry lives cache.memoryTtlS after it was
+ * filled or written by this process (not after its last read): that bounds how stale it can be.
+ * Entries holding writes not yet in PostgreSQL are pinned (never evicted) until the queue drains.
  */
 import type { Conversation, Message } from "./records.ts";
 
@@ -32,8 +33,8 @@ export class MemoryTier {
       this.#entries.delete(conversationId);
       return undefined;
     }
+    // Re-insert to mark it recently used (LRU order), keeping its expiry.
     this.#entries.delete(conversationId);
-    entry.expiresAt = Date.now() + this.ttlMs;
     this.#entries.set(conversationId, entry);
     return entry.snapshot;
   }

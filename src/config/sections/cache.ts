@@ -17,8 +17,11 @@ export const cacheSection = defineSection({
           metric: intField(1, 365 * DAY_S, DAY_S),
         })
         .prefault({}),
-      /** How long a conversation stays in this process's memory tier after its last use. */
-      memoryTtlS: intField(1, DAY_S, 60),
+      /**
+       * How long a conversation stays in this process's memory tier after it was filled or written here.
+       * Also the longest this process can miss another process's appends to the same conversation.
+       */
+      memoryTtlS: intField(1, DAY_S, 10),
       /** Most conversations kept in the memory tier (least recently used leave first). */
       memoryMaxConversations: intField(1, 1_000_000, 1_000),
       /** Most entries the in-process fallback cache holds while Redis is away. */
