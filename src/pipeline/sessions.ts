@@ -69,24 +69,26 @@ export class SessionManager {
     return session;
   }
 
-  /** Finds the session here, or rebuilds it from Redis; checks the resume token either way. */
-  async resume(sessionId: string, resumeToken: string): Promise<{ session: VoiceSession; rebuilt: boolean }> {
+  /**
+   * Finds the session here, or rebuilds it from Redis; checks the resume token either way. Returns
+   * the messages after `lastSeq` kept in Redis, for when this instance's memory no longer has them.
+   */
+  async resume(sessionId: string, resumeToken: string, lastSeq: number): Promise<{ session: VoiceSession; missed: string[] }> {
     const local = this.live.get(sessionId);
     if (local && !local.isEnded) {
       this.checkToken(local.snapshot.resumeToken, resumeToken);
       this.cancelExpiry(sessionId);
-      return { session: local, rebuilt: false };
+      const missed = local.replaySince(lastSeq) ? [] : await this.deps.state.replaySince(sessionId, lastSeq);
+      return { session: local, missed };
     }
     const saved = await this.deps.state.load(sessionId);
     if (!saved) throw new SessionError("resume_failed", `session ${sessionId} is unknown or its resume window has passed`);
     this.checkToken(saved.resumeToken, resumeToken);
-    const { settings, lastSeq, ...snapshot } = saved;
-    return { session: this.build(snapshot, settings, lastSeq), rebuilt: true };
-  }
-
-  /** Messages the client missed: from this instance's memory, else from Redis. */
-  async missedMessages(session: VoiceSession, lastSeq: number): Promise<string[]> {
-    return session.replaySince(lastSeq) ?? (await this.deps.state.replaySince(session.id, lastSeq));
+    const { settings, lastSeq: savedSeq, ...snapshot } = saved;
+    const missed = await this.deps.state.replaySince(sessionId, lastSeq);
+    // The old instance may have sent more after its last snapshot: continue after the newest seq.
+    const newestSeq = missed.reduce((max, json) => Math.max(max, (JSON.parse(json) as { seq: number }).seq), savedSeq);
+    return { session: this.build(snapshot, settings, newestSeq), missed };
   }
 
   /** The socket went away: keep the session for the resume window, then end it. */

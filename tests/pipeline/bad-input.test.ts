@@ -43,7 +43,7 @@ describe("within a session", () => {
 
   test("invalid JSON", () => expectError(client, () => client.sendRaw("{not json"), "invalid_json", /not valid JSON/));
   test("unknown type", () => expectError(client, () => client.send({ type: "shout", data: {} }), "unknown_type", /unknown message type "shout"/));
-  test("missing field", () => expectError(client, () => client.send({ type: "text", data: {} }), "invalid_message", /text: text:/));
+  test("missing field", () => expectError(client, () => client.send({ type: "text", data: {} }), "invalid_message", /text: data\.text: .*expected string/));
   test("wrong field type", () =>
     expectError(client, () => client.send({ type: "playback", data: { played_ms: "soon" } }), "invalid_message", /played_ms/));
   test("unexpected field", () =>

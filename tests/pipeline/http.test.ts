@@ -84,7 +84,7 @@ describe("LLM", () => {
     const controller = new AbortController();
     const response = await post("/v1/llm/stream", { prompt: "User: a long story\nAssistant:", max_tokens: 400 }, { signal: controller.signal });
     const events = await readSse(response, 2);
-    expect(events.length).toBe(2);
+    expect(events.length).toBeGreaterThanOrEqual(2);
     controller.abort();
     const again = await post("/v1/llm/generate", { prompt: "User: hi\nAssistant:", max_tokens: 5 });
     expect(again.status).toBe(200);

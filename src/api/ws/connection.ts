@@ -140,10 +140,11 @@ export class ClientConnection implements Transport {
   private async resume(request: Extract<ClientMessage, { type: "resume" }>["data"]): Promise<void> {
     if (this.session) return this.reject("already_started", "this connection already has a session");
     try {
-      const { session } = await this.sessions.resume(request.session_id, request.resume_token);
-      const missed = await this.sessions.missedMessages(session, request.last_seq);
-      this.bind(session, true);
+      const { session, missed: stored } = await this.sessions.resume(request.session_id, request.resume_token, request.last_seq);
+      // From here on nothing awaits, so no message of the session can slip between replay and attach.
+      const missed = session.replaySince(request.last_seq) ?? stored;
       for (const json of missed) this.send(json);
+      this.bind(session, true);
     } catch (error) {
       if (!(error instanceof SessionError)) throw error;
       this.reject("resume_failed", error.message, false);
@@ -167,10 +168,9 @@ export class ClientConnection implements Transport {
         audio_format: "pcm_s16le",
       },
     };
+    // On resume the caller has replayed the missed messages already; this notice follows them.
     session.attach(this);
-    // On resume the missed messages are replayed first (by the caller), then this notice follows.
-    if (resumed) queueMicrotask(() => session.send(started));
-    else session.send(started);
+    session.send(started);
     this.log.info({ resumed }, "session bound");
   }
 

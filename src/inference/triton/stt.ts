@@ -6,7 +6,7 @@
 import type { InferResponse, TritonClient, TritonStream } from "@triton-client";
 import type { SpeechToText, SttStream, Transcript } from "../types";
 import { newSequenceId } from "./sequence-ids";
-import { floats, hasOutput, outputFlag, outputScalar, outputText } from "./tensors";
+import { floatRow, hasOutput, outputFlag, outputScalar, outputText } from "./tensors";
 
 export interface SttModelOptions {
   model: string;
@@ -77,7 +77,7 @@ class TritonSttStream implements SttStream {
     return this.stream.infer(
       {
         model: this.options.model,
-        inputs: [floats("WAV", samples)],
+        inputs: [floatRow("WAV", samples)],
         sequenceId: this.sequenceId,
         sequenceStart: start,
         sequenceEnd: end,

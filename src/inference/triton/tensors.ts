@@ -17,6 +17,13 @@ export const floats = (name: string, samples: Float32Array): Tensor => ({
   data: samples,
 });
 export const float = (name: string, value: number): Tensor => floats(name, Float32Array.of(value));
+/** One batch row of samples, for models with a batch dimension (max_batch_size > 0: vad, stt). */
+export const floatRow = (name: string, samples: Float32Array): Tensor => ({
+  name,
+  datatype: "FP32",
+  shape: [1, samples.length],
+  data: samples,
+});
 
 /** The first element of a BYTES output as UTF-8 text ("" when the output holds no element). */
 export function outputText(response: InferResponse, name: string): string {

@@ -2,7 +2,7 @@
 import type { TritonClient } from "@triton-client";
 import type { VadFrame, VadStream, VoiceActivityDetector } from "../types";
 import { newSequenceId } from "./sequence-ids";
-import { floats, outputFloats } from "./tensors";
+import { floatRow, outputFloats } from "./tensors";
 
 /** Silero VAD decides per 512 samples at 16 kHz. */
 const FRAME_MS = 32;
@@ -51,7 +51,7 @@ class TritonVadStream implements VadStream {
     const response = await this.client.infer(
       {
         model: this.options.model,
-        inputs: [floats("AUDIO", samples)],
+        inputs: [floatRow("AUDIO", samples)],
         sequenceId: this.sequenceId,
         sequenceStart: !this.started,
       },
@@ -69,7 +69,7 @@ class TritonVadStream implements VadStream {
       .infer(
         {
           model: this.options.model,
-          inputs: [floats("AUDIO", new Float32Array(512))],
+          inputs: [floatRow("AUDIO", new Float32Array(512))],
           sequenceId: this.sequenceId,
           sequenceEnd: true,
         },
