@@ -6,13 +6,17 @@
 import * as grpc from "@grpc/grpc-js";
 import { acquireChannel, type ChannelLease } from "./connection";
 import { GrpcStatus, TritonError, cancelledError, fromGrpcError } from "./errors";
-import type { GrpcInferenceClient } from "./grpc-definition";
+import { MODEL_INFER_PATH, MODEL_STREAM_INFER_PATH, type GrpcInferenceClient } from "./grpc-definition";
 import type { MethodDefinition } from "@grpc/proto-loader";
 import type { GRPCInferenceServiceDefinition } from "./generated/inference/GRPCInferenceService";
 import type { ModelConfig__Output } from "./generated/inference/ModelConfig";
 import type { ModelStatistics__Output } from "./generated/inference/ModelStatistics";
 import { decodeInferResponse, encodeInferRequest } from "./request-encoding";
 import { TritonStream } from "./stream";
+import { decodeModelInferResponse, decodeModelStreamInferResponse, encodeModelInferRequest } from "./wire";
+import type { ModelInferRequest } from "./generated/inference/ModelInferRequest";
+import type { ModelInferResponse__Output } from "./generated/inference/ModelInferResponse";
+import type { ModelStreamInferResponse__Output } from "./generated/inference/ModelStreamInferResponse";
 import type {
   CallOptions,
   InferRequest,
@@ -32,6 +36,12 @@ type ResponseOf<K extends UnaryRpc> = GRPCInferenceServiceDefinition[K] extends 
 /** The callback-style unary methods of the generated client, reduced to the overload we call. */
 type UnaryMethod<Req, Res> = (
   request: Req,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, response?: Res) => void,
+) => grpc.ClientUnaryCall;
+
+type StartUnary<Res> = (
   metadata: grpc.Metadata,
   options: grpc.CallOptions,
   callback: (error: grpc.ServiceError | null, response?: Res) => void,
@@ -113,7 +123,12 @@ export class TritonClient {
   /** Unary ModelInfer: one request, one response. Decoupled models need openStream(). */
   async infer(request: InferRequest, options?: CallOptions): Promise<InferResponse> {
     const message = encodeInferRequest(request);
-    const response = await this.unary("ModelInfer", message, `ModelInfer(${request.model})`, options, request.model);
+    // The hot path uses the hand-written wire codec instead of proto-loader's generic one.
+    const start: StartUnary<ModelInferResponse__Output> = (metadata, callOptions, callback) =>
+      this.grpcClient.makeUnaryRequest<ModelInferRequest, ModelInferResponse__Output>(
+        MODEL_INFER_PATH, encodeModelInferRequest, decodeModelInferResponse, message, metadata, callOptions, callback,
+      );
+    const response = await this.call(start, `ModelInfer(${request.model})`, options, request.model);
     return decodeInferResponse(response, true);
   }
 
@@ -123,7 +138,9 @@ export class TritonClient {
    */
   openStream(options: CallOptions = {}): TritonStream {
     this.assertOpen();
-    const call = this.grpcClient.ModelStreamInfer(this.metadataFor(options), this.grpcCallOptions(options));
+    const call = this.grpcClient.makeBidiStreamRequest<ModelInferRequest, ModelStreamInferResponse__Output>(
+      MODEL_STREAM_INFER_PATH, encodeModelInferRequest, decodeModelStreamInferResponse, this.metadataFor(options), this.grpcCallOptions(options),
+    );
     const stream = new TritonStream(call, options);
     this.streams.add(stream);
     void stream.settled.then(() => this.streams.delete(stream));
@@ -156,12 +173,17 @@ export class TritonClient {
 
   private unary<K extends UnaryRpc>(rpc: K, request: RequestOf<K>, context: string, options?: CallOptions, model?: string): Promise<ResponseOf<K>> {
     const method = this.grpcClient[rpc] as unknown as UnaryMethod<RequestOf<K>, ResponseOf<K>>;
-    return new Promise<ResponseOf<K>>((resolve, reject) => {
+    return this.call((metadata, callOptions, callback) => method.call(this.grpcClient, request, metadata, callOptions, callback), context, options, model);
+  }
+
+  /** Runs one unary call with the client's metadata, deadline, abort and error conventions. */
+  private call<Res>(start: StartUnary<Res>, context: string, options?: CallOptions, model?: string): Promise<Res> {
+    return new Promise<Res>((resolve, reject) => {
       if (this.closed) return reject(new TritonError(GrpcStatus.CANCELLED, `${context}: TritonClient is closed`, { retryable: false }));
       const signal = options?.signal;
       if (signal?.aborted) return reject(cancelledError(`${context} was aborted before it was sent`, model));
       let abortedByCaller = false;
-      const call = method.call(this.grpcClient, request, this.metadataFor(options), this.grpcCallOptions(options), (error, response) => {
+      const call = start(this.metadataFor(options), this.grpcCallOptions(options), (error, response) => {
         signal?.removeEventListener("abort", onAbort);
         if (error) {
           reject(abortedByCaller ? cancelledError(`${context} was aborted by the caller`, model) : fromGrpcError(error, context, model));

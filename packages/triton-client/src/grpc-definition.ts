@@ -8,6 +8,7 @@ import * as protoLoader from "@grpc/proto-loader";
 import type { ProtoGrpcType } from "./generated/grpc_service";
 import type { GRPCInferenceServiceClient } from "./generated/inference/GRPCInferenceService";
 import { LOADER_OPTIONS, PROTO_DIR, PROTO_FILES } from "./proto-options";
+import { useProtoLoaderForTypedContents, type ModelInferResponseDeserializer } from "./wire";
 
 let cached: ProtoGrpcType | undefined;
 
@@ -18,6 +19,9 @@ export function tritonProto(): ProtoGrpcType {
       { ...LOADER_OPTIONS, includeDirs: [...LOADER_OPTIONS.includeDirs] },
     );
     cached = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
+    useProtoLoaderForTypedContents(
+      cached.inference.GRPCInferenceService.service.ModelInfer.responseDeserialize as ModelInferResponseDeserializer,
+    );
   }
   return cached;
 }
@@ -33,3 +37,7 @@ export type GrpcInferenceClientConstructor = new (
 export function inferenceClientConstructor(): GrpcInferenceClientConstructor {
   return tritonProto().inference.GRPCInferenceService as unknown as GrpcInferenceClientConstructor;
 }
+
+/** Full method paths, for calls made with the fast wire codec (src/wire.ts). */
+export const MODEL_INFER_PATH = "/inference.GRPCInferenceService/ModelInfer";
+export const MODEL_STREAM_INFER_PATH = "/inference.GRPCInferenceService/ModelStreamInfer";
