@@ -164,8 +164,6 @@ export const ErrorCode = z.enum([
   "not_started",
   "already_started",
   "invalid_audio",
-  "too_large",
-  "busy",
   "resume_failed",
   "inference_failed",
   "storage_failed",

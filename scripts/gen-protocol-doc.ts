@@ -1,0 +1,7 @@
+/** Writes docs/protocol.md from the protocol module (bun run gen:protocol-doc). */
+import { join } from "node:path";
+import { renderProtocolDoc } from "../src/protocol/doc";
+
+const target = join(import.meta.dir, "../docs/protocol.md");
+await Bun.write(target, renderProtocolDoc());
+console.log(`wrote ${target}`);
