@@ -39,7 +39,9 @@ function prettyStream(): DestinationStream {
 }
 
 export function createLogger(config: Config["log"], destination?: DestinationStream): Logger {
-  const stream = destination ?? (config.pretty ? prettyStream() : pino.destination({ fd: 1, sync: false }));
+  // Synchronous writes: a line logged just before exit (or a crash) is never lost; Morgan logs
+  // per request/session event, not per audio frame, so the cost is small.
+  const stream = destination ?? (config.pretty ? prettyStream() : pino.destination({ fd: 1, sync: true }));
   return pino(loggerOptions(config), stream);
 }
 
