@@ -27,6 +27,10 @@ trap cleanup EXIT
 step "test-only Python packages"
 .venv/bin/python -m pip install -q -r tests/requirements.txt
 
+# The tests reach this Triton, and read its log to see cancellations arrive at the models.
+export TRITON_URL="127.0.0.1:${TRITON_GRPC_PORT:-8101}"
+export TRITON_LOG_FILE="$PWD/.run/triton.log"
+
 step "type check"
 bunx tsc --noEmit -p tsconfig.json
 

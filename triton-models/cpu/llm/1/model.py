@@ -197,6 +197,11 @@ class TritonPythonModel:
             sender.send(self._response(""), flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
             return
         for d in deltas[:-1]:
+            # A client that cancelled (Morgan on barge-in) gets no more tokens.
+            if sender.is_cancelled():
+                pb_utils.Logger.log_info("llm: request cancelled by the client; stopping generation")
+                sender.send(flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
+                return
             sender.send(self._response(d))
         sender.send(self._response(deltas[-1]), flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
 

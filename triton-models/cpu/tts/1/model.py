@@ -185,6 +185,11 @@ class TritonPythonModel:
 
         last = len(sentences) - 1
         for i, sentence in enumerate(sentences):
+            # A client that cancelled (Morgan on barge-in) gets no more audio: stop synthesising.
+            if sender.is_cancelled():
+                pb_utils.Logger.log_info("tts: request cancelled by the client; stopping synthesis")
+                sender.send(flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
+                return
             pcm, sr = self._synth(sentence, voice, speed)
             resp = pb_utils.InferenceResponse(
                 output_tensors=[
