@@ -133,6 +133,30 @@ describe("PostgreSQL outage", () => {
     expect(row!.message_count).toBe(4);
   }, 40_000);
 
+  test("shutdown flushes the queue when PostgreSQL is back; a write that can never apply is set aside, not blocking", async () => {
+    const storage = await open();
+    const conversation = await storage.conversations.createConversation({ userId: "flush-user" });
+    proxy.cut();
+    // A journaled write whose conversation no longer exists when it is replayed (deleted elsewhere).
+    const doomed = await storage.conversations.createConversation({ userId: "flush-user" });
+    await storage.conversations.appendMessage(doomed.id, { role: "user", content: "orphan" });
+    await storage.conversations.appendMessage(conversation.id, { role: "user", content: "f1" });
+    expect(storage.writer.pendingCount).toBe(3);
+    const queued = storage.writer.queue.snapshot();
+    // Drop the conversation.create so the orphan append can never apply.
+    storage.writer.queue.shift();
+    storage.writer.queue.persist();
+    expect(queued[0]!.kind).toBe("conversation.create");
+    proxy.restore();
+    await storage.close(); // flush: one replay attempt before closing
+    opened.splice(opened.indexOf(storage), 1);
+    expect(readFileSync(join(config.storage.journalDir, JOURNAL_FILE), "utf8")).toBe("");
+    expect((await stored(conversation.id)).map((row) => row.content)).toEqual(["f1"]);
+    const deadLetters = readFileSync(join(config.storage.journalDir, "dead-letter.jsonl"), "utf8").trim().split("\n");
+    expect(deadLetters.some((line) => line.includes('"orphan"'))).toBe(true);
+    expect(lines.some((line) => line.msg === "queued write can never apply; moved to dead-letter journal")).toBe(true);
+  }, 30_000);
+
   test("PostgreSQL unreachable at start: serves, is not ready, migrates and becomes ready when it appears", async () => {
     const fresh = await createTestDatabase();
     const lateProxy = new TcpProxy(ADMIN.hostname, Number(ADMIN.port || 5432)).start();

@@ -72,3 +72,33 @@ describe("Redis goes away and comes back", () => {
     expect(lines.some((line) => line.msg === "redis available; serving from redis")).toBe(true);
   }, 30_000);
 });
+
+describe("Redis unreachable at start", () => {
+  test("serves from memory, then switches to Redis when it appears, without a restart", async () => {
+    const late = new PrivateRedis();
+    const config = testConfig({
+      MORGAN_PGLITE_DIR: "memory://",
+      REDIS_URL: late.url,
+      MORGAN_REDIS_MAX_RECONNECT_DELAY_MS: "100",
+      MORGAN_REDIS_CONNECT_TIMEOUT_MS: "300",
+    });
+    const storage = await openStorage(config, capturingLogger().logger);
+    try {
+      expect(storage.cache.mode).toBe("memory");
+      await storage.sessionCache.setState("early", { v: 1 });
+      expect((await storage.health()).redis.status).toBe("down");
+      await late.start();
+      await storage.cache.waitForMode("redis", 10_000);
+      expect(await storage.sessionCache.getState("early")).toEqual({ v: 1 });
+      const direct = new Redis(late.url);
+      try {
+        expect(await direct.exists(redisKeys.session("early"))).toBe(1);
+      } finally {
+        direct.disconnect();
+      }
+    } finally {
+      await storage.close();
+      await late.stop();
+    }
+  }, 30_000);
+});

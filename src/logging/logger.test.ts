@@ -47,3 +47,9 @@ describe("logging", () => {
     expect(lines).toHaveLength(0);
   });
 });
+
+test("pretty mode builds a human-readable logger (development)", () => {
+  const logger = createLogger({ level: "silent", pretty: true });
+  expect(typeof logger.info).toBe("function");
+  expect(logger.level).toBe("silent");
+});

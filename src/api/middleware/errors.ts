@@ -39,6 +39,8 @@ export const handleError: ErrorHandler<{ Variables: RequestVariables }> = (error
   if (error instanceof RequestValidationError) return badRequest(c, error.problems);
   if (error instanceof ZodError) return badRequest(c, problemsFromZod(error));
   if (error instanceof InvalidCursorError) return badRequest(c, [{ field: "cursor", problem: error.message }]);
+  // JSON.parse of a request body (c.req.json()) throws SyntaxError: the client sent broken JSON.
+  if (error instanceof SyntaxError && /JSON/i.test(error.message)) return badRequest(c, [{ field: "(body)", problem: "not valid JSON" }]);
   if (error instanceof NotFoundError) return c.json({ error: "not_found", message: error.message }, 404);
   if (error instanceof ConflictError) return c.json({ error: "conflict", message: error.message }, 409);
   if (error instanceof StorageUnavailableError) {
