@@ -28,7 +28,7 @@ import type {
 } from "./types";
 
 /** Request/response types of each RPC, read off the generated service definition (`any` only in positions we do not read). */
-type UnaryRpc = "ServerLive" | "ServerReady" | "ModelReady" | "ServerMetadata" | "ModelMetadata" | "ModelInfer"
+type UnaryRpc = "ServerLive" | "ServerReady" | "ModelReady" | "ServerMetadata" | "ModelMetadata"
   | "ModelConfig" | "ModelStatistics" | "RepositoryIndex" | "RepositoryModelLoad" | "RepositoryModelUnload";
 type RequestOf<K extends UnaryRpc> = GRPCInferenceServiceDefinition[K] extends MethodDefinition<infer Req, any, any, any> ? Req : never;
 type ResponseOf<K extends UnaryRpc> = GRPCInferenceServiceDefinition[K] extends MethodDefinition<any, any, any, infer Res> ? Res : never;

@@ -39,7 +39,7 @@ export class TritonStream {
   private readonly settledPromise: Promise<void>;
   private settle!: () => void;
 
-  /** `openCall` starts the gRPC call; the stream owns it from then on. */
+  /** Takes ownership of an already started ModelStreamInfer call. */
   constructor(private readonly call: StreamCall, options: Pick<CallOptions, "signal"> = {}) {
     this.settledPromise = new Promise((resolve) => (this.settle = resolve));
     call.on("data", (message: ModelStreamInferResponse__Output) => this.route(message));
