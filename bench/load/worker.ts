@@ -1,0 +1,45 @@
+/**
+ * A load-generator process (spawned by bench/lib/workers.ts): runs the job in BENCH_JOB, writes
+ * events as JSON lines on stdout, and exits by itself when the job is done.
+ */
+import { flood } from "./jobs/flood";
+import { holdSessions } from "./jobs/sessions";
+import { llmDirect, llmWebSocket, ttsDirect, ttsServerSentEvents } from "./jobs/streams";
+import { voiceTurns } from "./jobs/voice";
+import type { Job, WorkerEvent } from "./protocol";
+
+function emit(event: WorkerEvent): void {
+  process.stdout.write(`${JSON.stringify(event)}\n`);
+}
+
+async function run(job: Job): Promise<unknown> {
+  switch (job.kind) {
+    case "llm-direct":
+      return llmDirect(job);
+    case "llm-ws":
+      return llmWebSocket(job);
+    case "tts-direct":
+      return ttsDirect(job);
+    case "tts-sse":
+      return ttsServerSentEvents(job);
+    case "voice-turns":
+      return voiceTurns(job);
+    case "hold-sessions":
+      return holdSessions(job, emit);
+    case "flood":
+      return flood(job);
+  }
+}
+
+const job = JSON.parse(process.env.BENCH_JOB ?? "null") as Job | null;
+if (!job) {
+  console.error("worker.ts is started by the bench harness with BENCH_JOB set");
+  process.exit(2);
+}
+try {
+  emit({ event: "result", data: await run(job) });
+  process.exit(0);
+} catch (error) {
+  emit({ event: "failed", message: error instanceof Error ? error.stack ?? error.message : String(error) });
+  process.exit(1);
+}
