@@ -15,7 +15,11 @@
  *    one message at a time on real bytes captured from Triton (encode a
  *    request to wire bytes; decode a streamed response to tensors), without
  *    grpc-js and the HTTP/2 stack.
+ * 4. Transport floor: the load of (2) driven over bare node:http2 (gRPC
+ *    framing by hand, same codec, no grpc-js), to show how much of the
+ *    per-message CPU is the runtime's HTTP/2 rather than this client.
  */
+import http2 from "node:http2";
 import { cpus, totalmem, release } from "node:os";
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
@@ -168,6 +172,51 @@ function libraryPath(frames: Buffer[]) {
   return { send_request_us: summarize(send), receive_response_us: summarize(receive), response_bytes: frames[0]!.length };
 }
 
+/** Same load as oursLoad, over a bare node:http2 session with hand-rolled gRPC framing. */
+async function transportFloor(url: string) {
+  const session = http2.connect(`http://${url}`);
+  let messages = 0;
+  const stopAt = Date.now() + LOAD_SECONDS * 1000;
+  const cpu0 = process.cpuUsage();
+  await Promise.all(Array.from({ length: LOAD_STREAMS }, (_, index) => new Promise<void>((resolve, reject) => {
+    const stream = session.request({ ":method": "POST", ":path": MODEL_STREAM_INFER_PATH, "content-type": "application/grpc", te: "trailers" });
+    const request = repeatRequest(`s${index}`, RESPONSES_PER_REQUEST);
+    let pending: Buffer = Buffer.alloc(0);
+    let sequence = 0;
+    const send = () => {
+      const body = encodeModelInferRequest(encodeInferRequest({ ...request, id: `r${sequence++}` }, { [EMPTY_FINAL_RESPONSE_PARAMETER]: true }));
+      const frame = Buffer.allocUnsafe(5 + body.length);
+      frame[0] = 0;
+      frame.writeUInt32BE(body.length, 1);
+      body.copy(frame, 5);
+      stream.write(frame);
+      messages++;
+    };
+    stream.on("error", reject);
+    stream.on("data", (chunk: Buffer) => {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      while (pending.length >= 5) {
+        const length = pending.readUInt32BE(1);
+        if (pending.length < 5 + length) break;
+        const message = decodeModelStreamInferResponse(pending.subarray(5, 5 + length));
+        pending = pending.subarray(5 + length);
+        const response = decodeInferResponse(message.infer_response!, false);
+        if (response.outputs.length > 0) messages++;
+        if (!response.final) continue;
+        if (Date.now() < stopAt) send();
+        else {
+          stream.close();
+          resolve();
+        }
+      }
+    });
+    send();
+  })));
+  const cpu = process.cpuUsage(cpu0);
+  session.close();
+  return { messages, cpu_us_per_message: (cpu.user + cpu.system) / messages };
+}
+
 async function main() {
   const server = await TritonServer.start();
   const client = new TritonClient({ url: server.grpcUrl });
@@ -204,6 +253,8 @@ async function main() {
     console.error("load (ours) done");
     const loadReference = await runPython("load", server.grpcUrl);
     console.error("load (tritonclient) done");
+    const floor = await transportFloor(server.grpcUrl);
+    console.error("transport floor done");
 
     const result = {
       benchmark: "triton-client vs tritonclient (gRPC), streamed requests to the decoupled `repeat` fixture",
@@ -224,6 +275,7 @@ async function main() {
       load: {
         ours: loadOurs,
         tritonclient: loadReference,
+        bare_node_http2_same_load: floor,
         cpu_per_message_ratio_ours_over_tritonclient:
           Math.round((loadOurs.cpu_us_per_message / (loadReference.cpu_us_per_message as number)) * 1000) / 1000,
       },
