@@ -90,7 +90,9 @@ export class TcpProxy {
           for (const chunk of pair.pending) upstream.write(chunk);
           pair.pending = [];
         },
-        data: (_upstream, data) => pair.client.write(data),
+        data: (_upstream, data) => {
+          pair.client.write(data);
+        },
         close: () => this.#drop(pair),
         error: () => this.#drop(pair),
       },
