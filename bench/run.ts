@@ -4,7 +4,7 @@
  * servers on fresh databases), runs each scenario's load from separate worker processes, and writes
  * JSON, a Markdown table and PNG plots under bench/results/.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Options, USAGE, parseOptions, type ScenarioId } from "./lib/cli";
 import { BenchTriton, ROOT, ensureDataServices, machine } from "./lib/environment";
@@ -67,7 +67,8 @@ async function main(options: Options): Promise<void> {
     }
   } finally {
     if (!options.keepTriton) triton.stop(log);
-    if (profileRoot) rmSync(profileRoot, { recursive: true, force: true });
+    // The full profiles (.cpuprofile for Chrome DevTools, .md with call trees) are too big to commit.
+    if (profileRoot) log(`full CPU profiles kept in ${profileRoot}`);
   }
   const { json, md } = writeReport(report(), resultsDir, name);
   renderPlots(json, join(resultsDir, "plots"), log);

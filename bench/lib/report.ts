@@ -20,8 +20,9 @@ function rowCells(row: Row): string[] {
   const figures = d ? [fmt(d.n), fmt(d.p50), fmt(d.p95), fmt(d.p99)] : ["", row.value === undefined ? "–" : String(row.value ?? "–"), "", ""];
   const server = row.server ? `${row.server.cpuCores} / ${row.server.rssPeakMiB}` : "";
   const triton = row.triton ? `${row.triton.cpuCores}` : "";
+  const client = row.clientCpuCores === undefined ? "" : String(row.clientCpuCores);
   const throughput = row.throughput ? `${row.throughput.value} ${row.throughput.unit}` : "";
-  return [row.figure, row.load, row.unit, ...figures, throughput, server, triton];
+  return [row.figure, row.load, row.unit, ...figures, throughput, server, triton, client];
 }
 
 export function markdown(report: RunReport): string {
@@ -30,12 +31,12 @@ export function markdown(report: RunReport): string {
   lines.push(`# Morgan benchmark results`, "");
   lines.push(`Command: \`${report.command}\` — ${report.startedAt} → ${report.finishedAt}${report.quick ? " (quick mode: fewer, shorter runs)" : ""}`, "");
   lines.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Bun ${m.bun}, GPU: ${m.gpu}`, "");
-  lines.push("Single values (ratios, added latency) are written p50 / p95 / p99 in the p50 column. Server = Morgan's process: CPU in cores (1.0 = one core busy) over the measured window / peak RSS in MiB. Triton = tritonserver CPU in cores.", "");
+  lines.push("Single values (ratios, added latency) are written p50 / p95 / p99 in the p50 column. Server = Morgan's process: CPU in cores (1.0 = one core busy) over the measured window / peak RSS in MiB. Triton = tritonserver and its Python model processes, CPU in cores. Load gen = the load-generator processes' CPU in cores.", "");
   for (const scenario of report.scenarios) {
     lines.push(`## ${scenario.title}`, "");
     lines.push(`Load average before ${scenario.loadavgBefore.join(" ")}, after ${scenario.loadavgAfter.join(" ")}.`, "");
-    lines.push("| figure | load | unit | n | p50 | p95 | p99 | throughput | server CPU / peak RSS MiB | Triton CPU |");
-    lines.push("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    lines.push("| figure | load | unit | n | p50 | p95 | p99 | throughput | server CPU / peak RSS MiB | Triton CPU | load gen CPU |");
+    lines.push("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const row of scenario.rows) lines.push(`| ${rowCells(row).join(" | ")} |`);
     lines.push("");
     if (scenario.targets.length > 0) {

@@ -26,6 +26,8 @@ export interface Row {
   throughput?: { value: number; unit: string };
   server?: ProcessUsage;
   triton?: ProcessUsage;
+  /** Load generators' CPU in cores over the same window (all worker processes together). */
+  clientCpuCores?: number;
 }
 
 export interface Target {

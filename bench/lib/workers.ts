@@ -97,13 +97,19 @@ export class LoadWorker {
   }
 }
 
-/** Runs jobs in parallel worker processes and returns each one's result event. */
-export async function runWorkers<R>(jobs: Job[], limitS: number): Promise<R[]> {
+export interface WorkerResults<R> {
+  results: R[];
+  /** CPU seconds the load generators used, all together. */
+  clientCpuS: number;
+}
+
+/** Runs jobs in parallel worker processes and returns each one's result. */
+export async function runWorkers<R>(jobs: Job[], limitS: number): Promise<WorkerResults<R>> {
   const workers = jobs.map((job) => new LoadWorker(job, limitS));
   try {
     const results = await Promise.all(workers.map((w) => w.next("result", limitS * 1000)));
     await Promise.all(workers.map((w) => w.finish()));
-    return results.map((r) => r.data as R);
+    return { results: results.map((r) => r.data as R), clientCpuS: results.reduce((s, r) => s + r.cpuS, 0) };
   } finally {
     for (const worker of workers) worker.kill();
   }

@@ -39,6 +39,7 @@ export type Job =
       deadlineS: number;
     }
   | { kind: "hold-sessions"; wsUrl: string; pingIntervalMs: number; turnText: string; deadlineS: number }
+  | { kind: "storage"; levels: number[]; durationS: number }
   | { kind: "flood"; wsUrl: string; connections: number; window: number; durationS: number; message: "ping" | "config" | "text"; text: string };
 
 /** One streamed request as the client saw it. */
@@ -99,7 +100,8 @@ export interface FloodResult {
 }
 
 export type WorkerEvent =
-  | { event: "result"; data: unknown }
+  /** cpuS: the worker's own CPU time, to show when the load generator rather than the server is the limit. */
+  | { event: "result"; data: unknown; cpuS: number }
   | { event: "opened"; data: HoldOpened }
   | { event: "turns-done"; data: { turns: number } }
   | { event: "failed"; message: string };

@@ -4,12 +4,14 @@
  */
 import { flood } from "./jobs/flood";
 import { holdSessions } from "./jobs/sessions";
+import { storageConcurrency } from "./jobs/storage";
 import { llmDirect, llmWebSocket, ttsDirect, ttsServerSentEvents } from "./jobs/streams";
 import { voiceTurns } from "./jobs/voice";
 import type { Job, WorkerEvent } from "./protocol";
 
-function emit(event: WorkerEvent): void {
-  process.stdout.write(`${JSON.stringify(event)}\n`);
+/** Resolves once the line is handed to the pipe: process.exit right after a plain write can cut a long line off. */
+function emit(event: WorkerEvent): Promise<void> {
+  return new Promise((resolve) => process.stdout.write(`${JSON.stringify(event)}\n`, () => resolve()));
 }
 
 async function run(job: Job): Promise<unknown> {
@@ -28,6 +30,8 @@ async function run(job: Job): Promise<unknown> {
       return holdSessions(job, emit);
     case "flood":
       return flood(job);
+    case "storage":
+      return storageConcurrency(job);
   }
 }
 
@@ -37,9 +41,11 @@ if (!job) {
   process.exit(2);
 }
 try {
-  emit({ event: "result", data: await run(job) });
+  const data = await run(job);
+  const { user, system } = process.cpuUsage();
+  await emit({ event: "result", data, cpuS: (user + system) / 1e6 });
   process.exit(0);
 } catch (error) {
-  emit({ event: "failed", message: error instanceof Error ? error.stack ?? error.message : String(error) });
+  await emit({ event: "failed", message: error instanceof Error ? error.stack ?? error.message : String(error) });
   process.exit(1);
 }

@@ -36,16 +36,18 @@ interface PathRun {
   wallS: number;
   server: ProcessUsage[];
   triton: ProcessUsage[];
+  clientCpuS: number;
 }
 
 function emptyRun(): PathRun {
-  return { samples: [], errors: [], requests: 0, wallS: 0, server: [], triton: [] };
+  return { samples: [], errors: [], requests: 0, wallS: 0, server: [], triton: [], clientCpuS: 0 };
 }
 
 async function runPath(context: BenchContext, server: MorganServer, job: Job, into: PathRun): Promise<void> {
   const pids = { server: server.pid, triton: context.triton.pid() };
   const { result, server: serverUsage, triton } = await measured(pids, () => runWorkers<StreamResult>([job], 300));
-  const [only] = result;
+  const [only] = result.results;
+  into.clientCpuS += result.clientCpuS;
   into.samples.push(...only!.samples);
   into.errors.push(...only!.errors);
   into.requests += only!.samples.length;
@@ -85,7 +87,7 @@ function rowsFor(c: Comparison): Row[] {
   const rows: Row[] = [];
   for (const [label, run] of [["direct Triton (a)", c.direct], [`Morgan ${via} (b)`, c.gateway]] as const) {
     const throughput = { value: round(run.requests / Math.max(run.wallS, 1e-9)), unit: "req/s" };
-    rows.push({ figure: `${c.kind} ${first}, ${label}`, load, unit: "ms", distribution: distribution(run.samples.map((s) => s.firstMs)), throughput, server: combine(run.server), triton: combine(run.triton) });
+    rows.push({ figure: `${c.kind} ${first}, ${label}`, load, unit: "ms", distribution: distribution(run.samples.map((s) => s.firstMs)), throughput, server: combine(run.server), triton: combine(run.triton), clientCpuCores: round(run.clientCpuS / Math.max(run.wallS, 1e-9)) });
     rows.push({ figure: `${c.kind} ${gap}, ${label}`, load, unit: "ms", distribution: distribution(run.samples.flatMap((s) => s.gapsMs)) });
   }
   const firstRatio = ratio(distribution(c.gateway.samples.map((s) => s.firstMs)), distribution(c.direct.samples.map((s) => s.firstMs)));

@@ -45,19 +45,20 @@ export const messageThroughput: Scenario = async (context) => {
     for (const v of variants) {
       context.log(`throughput: ${v.message}, ${v.workers}×${v.connections} connections, window ${v.window}, ${durationS} s`);
       const run = await measured({ server: server.pid, triton: context.triton.pid() }, () => runWorkers<FloodResult>(jobsFor(v, durationS), durationS + 60));
-      const answered = run.result.reduce((s, r) => s + r.answered, 0);
-      const wallS = Math.max(...run.result.map((r) => r.wallS));
+      const answered = run.result.results.reduce((s, r) => s + r.answered, 0);
+      const wallS = Math.max(...run.result.results.map((r) => r.wallS));
       const rate = round(answered / wallS, 0);
-      const errors = run.result.flatMap((r) => r.errors);
+      const errors = run.result.results.flatMap((r) => r.errors);
       const unit = v.message === "text" ? "text turns/s" : "messages/s";
       rows.push({
         figure: `${v.message}: round trip (sent → ${v.message === "text" ? "response_complete" : "pong"})`,
         load: `${v.workers * v.connections} connections × window ${v.window}`,
         unit: "ms",
-        distribution: distribution(run.result.flatMap((r) => r.roundTripMs)),
+        distribution: distribution(run.result.results.flatMap((r) => r.roundTripMs)),
         throughput: { value: rate, unit },
         server: run.server,
         triton: run.triton,
+        clientCpuCores: round(run.result.clientCpuS / run.server.wallS),
       });
       if (errors.length > 0) notes.push(`${v.message}: ${errors.length} error messages, e.g. ${errors[0]}`);
       (plots.variants as unknown[]).push({ message: v.message, rate, serverCpuCores: run.server.cpuCores });

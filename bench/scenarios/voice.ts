@@ -34,6 +34,7 @@ export const voiceTurns: Scenario = async (context) => {
       const samples: VoiceTurnSample[] = [];
       const errors: string[] = [];
       let wallS = 0;
+      let clientCpuS = 0;
       const usages = [];
       for (let round = 0; round < rounds(sessions); round++) {
         context.log(`voice: ${sessions} sessions, round ${round + 1}/${rounds(sessions)}`);
@@ -48,7 +49,8 @@ export const voiceTurns: Scenario = async (context) => {
           deadlineS: 150,
         }));
         const run = await measured({ server: server.pid, triton: context.triton.pid() }, () => runWorkers<VoiceResult>(jobs, 200));
-        for (const r of run.result) {
+        clientCpuS += run.result.clientCpuS;
+        for (const r of run.result.results) {
           samples.push(...r.samples);
           errors.push(...r.errors);
           wallS = Math.max(wallS, r.wallS);
@@ -72,6 +74,7 @@ export const voiceTurns: Scenario = async (context) => {
         throughput: { value: round(samples.length / Math.max(wallS, 1e-9), 2), unit: "turns/s" },
         server: last.server,
         triton: last.triton,
+        clientCpuCores: round(clientCpuS / Math.max(usages.reduce((s, u) => s + u.server.wallS, 0), 1e-9)),
       });
       rows.push({ figure: "final transcript → first response_text, client", load, unit: "ms", distribution: distribution(transcriptToText) });
       for (const stage of STAGES) rows.push({ figure: `server report: ${stage}`, load, unit: "ms", distribution: distribution(ofStage(stage)) });

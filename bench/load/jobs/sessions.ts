@@ -9,7 +9,7 @@ import { LoadSocket } from "../ws";
 /** Sockets opened at once per worker: enough to measure the set-up rate, few enough not to time out. */
 const OPEN_CONCURRENCY = 32;
 
-export async function holdSessions(job: Extract<Job, { kind: "hold-sessions" }>, emit: (event: WorkerEvent) => void): Promise<HoldResult> {
+export async function holdSessions(job: Extract<Job, { kind: "hold-sessions" }>, emit: (event: WorkerEvent) => Promise<void> | void): Promise<HoldResult> {
   const sockets: LoadSocket[] = [];
   const pingTimers: Timer[] = [];
   const pongMs: number[] = [];
@@ -76,14 +76,13 @@ export async function holdSessions(job: Extract<Job, { kind: "hold-sessions" }>,
   };
 
   const deadline = setTimeout(() => {
-    emit({ event: "failed", message: `hold-sessions ran past its ${job.deadlineS} s limit` });
-    process.exit(2);
+    void Promise.resolve(emit({ event: "failed", message: `hold-sessions ran past its ${job.deadlineS} s limit` })).then(() => process.exit(2));
   }, job.deadlineS * 1000);
 
   for await (const line of console) {
     const [command, argument] = line.trim().split(/\s+/);
-    if (command === "open") emit({ event: "opened", data: await open(Number(argument)) });
-    else if (command === "turns") emit({ event: "turns-done", data: { turns: await turns(Number(argument)) } });
+    if (command === "open") await emit({ event: "opened", data: await open(Number(argument)) });
+    else if (command === "turns") await emit({ event: "turns-done", data: { turns: await turns(Number(argument)) } });
     else if (command === "close") break;
   }
   clearTimeout(deadline);
