@@ -102,3 +102,47 @@ describe("Redis unreachable at start", () => {
     }
   }, 30_000);
 });
+
+describe("Redis hangs without dropping the connection", () => {
+  test("a command timeout falls back to memory, and Redis serves again once it answers", async () => {
+    const slow = new PrivateRedis(["--enable-debug-command", "yes"]);
+    await slow.start();
+    const config = testConfig({
+      MORGAN_PGLITE_DIR: "memory://",
+      REDIS_URL: slow.url,
+      MORGAN_REDIS_CONNECT_TIMEOUT_MS: "200",
+      MORGAN_REDIS_MAX_RECONNECT_DELAY_MS: "100",
+    });
+    const storage = await openStorage(config, capturingLogger().logger);
+    const blocker = new Redis(slow.url);
+    try {
+      expect(storage.cache.mode).toBe("redis");
+      void blocker.call("DEBUG", "SLEEP", "1").catch(() => {});
+      await Bun.sleep(50);
+      await storage.sessionCache.setState("during-hang", { v: 1 }); // times out at 200 ms, then memory serves
+      expect(storage.cache.mode).toBe("memory");
+      expect(await storage.sessionCache.getState("during-hang")).toEqual({ v: 1 });
+      await storage.cache.waitForMode("redis", 10_000);
+      expect(await blocker.exists(redisKeys.session("during-hang"))).toBe(1);
+    } finally {
+      blocker.disconnect();
+      await storage.close();
+      await slow.stop();
+    }
+  }, 30_000);
+
+  test("an error Redis replies with (a bug) is raised, not mistaken for an outage", async () => {
+    const healthy = new PrivateRedis();
+    await healthy.start();
+    const storage = await openStorage(testConfig({ MORGAN_PGLITE_DIR: "memory://", REDIS_URL: healthy.url }), capturingLogger().logger);
+    try {
+      await storage.sessionCache.appendReplay("typed", { seq: 1 });
+      // session:typed:replay is a list; reading it as a string is WRONGTYPE.
+      await expect(storage.cache.get(redisKeys.sessionReplay("typed"))).rejects.toThrow(/WRONGTYPE/);
+      expect(storage.cache.mode).toBe("redis");
+    } finally {
+      await storage.close();
+      await healthy.stop();
+    }
+  }, 30_000);
+});

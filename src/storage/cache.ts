@@ -21,11 +21,13 @@ export class FailoverCache implements CacheBackend {
   readonly #changedWhileAway = new Set<string>();
   #redisReady = false;
   #closed = false;
+  #recheckTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     redisClient: Redis | null,
     private readonly logger: Logger,
     maxMemoryKeys = 100_000,
+    private readonly recheckIntervalMs = 1_000,
   ) {
     this.#memory = new MemoryCache(maxMemoryKeys);
     this.#redis = redisClient ? new RedisCache(redisClient) : null;
@@ -59,6 +61,7 @@ export class FailoverCache implements CacheBackend {
 
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#recheckTimer) clearTimeout(this.#recheckTimer);
     const client = this.#redis?.client;
     if (client && client.status !== "end") {
       await client.quit().catch(() => client.disconnect());
@@ -108,6 +111,7 @@ export class FailoverCache implements CacheBackend {
       try {
         return await operation(this.#redis);
       } catch (error) {
+        if (isReplyError(error)) throw error;
         this.#markAway(error);
       }
     }
@@ -119,6 +123,7 @@ export class FailoverCache implements CacheBackend {
       try {
         return await operation(this.#redis);
       } catch (error) {
+        if (isReplyError(error)) throw error;
         this.#markAway(error);
       }
     }
@@ -131,6 +136,30 @@ export class FailoverCache implements CacheBackend {
     this.#redisReady = false;
     if (this.#closed) return;
     this.logger.warn({ err: error }, "redis unavailable; serving from the in-process cache");
+    this.#scheduleRecheck();
+  }
+
+  /**
+   * A command timeout leaves ioredis connected, so no "ready" event will bring Redis back: while the
+   * connection looks fine but we are on memory, ping it now and then and return when it answers.
+   */
+  #scheduleRecheck(): void {
+    if (this.#recheckTimer || this.#closed) return;
+    this.#recheckTimer = setTimeout(async () => {
+      this.#recheckTimer = null;
+      const client = this.#redis?.client;
+      if (this.#redisReady || this.#closed || !client) return;
+      if (client.status === "ready") {
+        try {
+          await client.ping();
+          await this.#returnToRedis();
+        } catch {
+          // still unhealthy
+        }
+      }
+      if (!this.#redisReady) this.#scheduleRecheck();
+    }, this.recheckIntervalMs);
+    this.#recheckTimer.unref?.();
   }
 
   #watch(client: Redis): void {
@@ -187,5 +216,10 @@ export class FailoverCache implements CacheBackend {
 /** Builds the cache for `config`: Redis-backed with in-process fallback, or in-process only. */
 export function createCache(config: Config, logger: Logger): FailoverCache {
   const client = usesRedisServer(config.redis) ? connectRedis(config.redis) : null;
-  return new FailoverCache(client, logger.child({ component: "cache" }), config.cache.fallbackMaxKeys);
+  return new FailoverCache(client, logger.child({ component: "cache" }), config.cache.fallbackMaxKeys, config.redis.maxReconnectDelayMs);
+}
+
+/** An error Redis itself replied with (e.g. WRONGTYPE): a bug to surface, not an outage. */
+function isReplyError(error: unknown): boolean {
+  return error instanceof Error && error.name === "ReplyError";
 }

@@ -6,12 +6,14 @@ export class PrivateRedis {
   readonly port = sparePort();
   #process: Subprocess | null = null;
 
+  constructor(private readonly extraArgs: string[] = []) {}
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}/0`;
   }
 
   async start(): Promise<void> {
-    this.#process = Bun.spawn(["redis-server", "--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    this.#process = Bun.spawn(["redis-server", "--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...this.extraArgs], {
       stdout: "ignore",
       stderr: "pipe",
     });
