@@ -119,6 +119,8 @@ async function main(): Promise<number> {
         memoryGiB: Math.round(os.totalmem() / 2 ** 30),
         os: `${os.type()} ${os.release()} ${os.arch()}`,
         bun: Bun.version,
+        // The machine may be shared: tail latencies on 2 cores move with the load.
+        loadAverage1m: Math.round(os.loadavg()[0]! * 100) / 100,
         ...(await serverVersions(databaseUrl.toString())),
       },
       setup: { iterations: ITERATIONS, warmup: WARMUP, contextMessages: 40, contextMaxTurns: config.conversation.contextMaxTurns, contextMaxChars: config.conversation.contextMaxChars },
