@@ -19,6 +19,7 @@ export interface ResolvedSettings {
   echoCancellation: boolean;
   maxResponseTokens: number;
   temperature: number;
+  seed?: number;
 }
 
 /**
@@ -47,5 +48,6 @@ export function applySettings(current: ResolvedSettings, patch: SessionSettings)
     echoCancellation: patch.echo_cancellation ?? current.echoCancellation,
     maxResponseTokens: patch.max_response_tokens ?? current.maxResponseTokens,
     temperature: patch.temperature ?? current.temperature,
+    seed: patch.seed ?? current.seed,
   };
 }

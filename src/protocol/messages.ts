@@ -75,6 +75,8 @@ export const SessionSettings = z
     echo_cancellation: z.boolean(),
     max_response_tokens: z.number().int().min(1).max(1024),
     temperature: z.number().min(0).max(2),
+    /** Fixes the LLM's sampling for reproducible replies (as vLLM's `seed`). */
+    seed: z.number().int().min(0).max(2 ** 31 - 1),
   })
   .partial()
   .strict();

@@ -128,7 +128,7 @@ describe("a voice turn", () => {
 describe("text turns", () => {
   test("a text turn runs LLM → TTS, and the same reply in another session is served from the TTS cache", async () => {
     const ask = async () => {
-      const { client } = await startSession("/ws/audio", { temperature: 0 });
+      const { client } = await startSession("/ws/audio", { temperature: 0, seed: 11 });
       client.send({ type: "text", data: { text: "Tell me about the moon." } });
       const done = await client.next("response_complete", { timeoutMs: 30_000 });
       client.close();

@@ -1,11 +1,55 @@
-/** The operators' model tool against the real Triton (TRITON_URL). */
-import { expect, test } from "bun:test";
+/**
+ * The operators' model tool against a real Triton of its own: a private server on spare ports with
+ * just the tts model, so unloading it cannot disturb the other tests' Triton.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type CliIo, runModelsCli } from "./cli";
+
+const ROOT = join(import.meta.dir, "../../..");
+const workDir = mkdtempSync(join(tmpdir(), "morgan-models-cli-"));
+let tritonEnv: Record<string, string>;
+let tritonUrl = "";
+
+async function freePort(): Promise<number> {
+  const probe = Bun.serve({ port: 0, fetch: () => new Response() });
+  const port = probe.port!;
+  probe.stop(true);
+  return port;
+}
+
+async function runScript(script: string): Promise<void> {
+  const child = Bun.spawn(["bash", join(ROOT, "scripts/triton", script)], { env: { ...process.env, ...tritonEnv }, stdout: "pipe", stderr: "pipe" });
+  const [code, out, err] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
+  if (code !== 0) throw new Error(`scripts/triton/${script} failed (${code}):\n${out}\n${err}`);
+}
+
+beforeAll(async () => {
+  cpSync(join(ROOT, "triton-models/cpu/tts"), join(workDir, "repo/tts"), { recursive: true });
+  const [http, grpc, metrics] = [await freePort(), await freePort(), await freePort()];
+  tritonEnv = {
+    TRITON_RUN_DIR: join(workDir, "run"),
+    TRITON_MODEL_REPO: join(workDir, "repo"),
+    TRITON_MODELS: "tts",
+    TRITON_HTTP_PORT: String(http),
+    TRITON_GRPC_PORT: String(grpc),
+    TRITON_METRICS_PORT: String(metrics),
+    TRITON_METRICS: "0",
+  };
+  tritonUrl = `127.0.0.1:${grpc}`;
+  await runScript("start.sh");
+}, 180_000);
+
+afterAll(async () => {
+  await runScript("stop.sh").finally(() => rmSync(workDir, { recursive: true, force: true }));
+}, 60_000);
 
 function capture(): CliIo & { lines: string[]; errors: string[] } {
   const lines: string[] = [];
   const errors: string[] = [];
-  return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l), tritonUrl: process.env.TRITON_URL ?? "127.0.0.1:8101" };
+  return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l), tritonUrl };
 }
 
 const stateOf = (lines: string[], name: string) => lines.find((l) => l.startsWith(`${name} `))?.split(/\s+/)[2];

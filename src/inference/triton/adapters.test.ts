@@ -47,9 +47,10 @@ describe("STT", () => {
     const partials: string[] = [];
     const stream = models.stt.open({ language: "en", onPartial: (t) => partials.push(t.text) });
     const said = "what is the weather like today";
+    // Paced as a microphone sends, so partial hypotheses have time to come back.
     for (const chunk of pcmChunks(new Float32Array([...speak(said), ...silence(300)]))) {
       stream.push(pcm16ToFloat32(chunk));
-      await Bun.sleep(5);
+      await Bun.sleep(20);
     }
     const final = await stream.finish();
     expect(final.isFinal).toBe(true);

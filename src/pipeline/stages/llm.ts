@@ -32,6 +32,7 @@ export class LlmStage extends Stage {
         prompt,
         maxTokens: settings.maxResponseTokens,
         temperature: settings.temperature,
+        seed: settings.seed,
         stop: STOP_SEQUENCES,
       };
       for await (const delta of this.llm.stream(request, turn.signal)) {
