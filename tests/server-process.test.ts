@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Hono } from "hono";
 import { startMorgan } from "../src/main.ts";
 import { testConfig } from "./helpers/config.ts";
-import { createTestDatabase, requireRedis, sparePort, type TestDatabase, waitFor } from "./helpers/services.ts";
+import { createTestDatabase, requireRedis, sparePort, TEST_REDIS_URL, type TestDatabase, waitFor } from "./helpers/services.ts";
 
 const MAIN = join(import.meta.dir, "..", "src", "main.ts");
 
@@ -64,7 +64,7 @@ describe("graceful shutdown of a spawned server", () => {
         PORT: String(port),
         // Trust auth ignores the password; it is here to prove it never reaches the logs.
         DATABASE_URL: database.url.replace("postgres@", "postgres:topsecret-pw@"),
-        REDIS_URL: "redis://127.0.0.1:6379/0",
+        REDIS_URL: TEST_REDIS_URL,
         MORGAN_REDIS_KEY_PREFIX: redis.prefix,
         MORGAN_JOURNAL_DIR: mkdtempSync(join(tmpdir(), "morgan-proc-")),
         LOG_LEVEL: "info",

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Config } from "../../src/config/schema.ts";
 import { openStorage, type Storage } from "../../src/storage/index.ts";
 import { testConfig, silentLogger } from "./config.ts";
-import { createTestDatabase, requireRedis, type TestDatabase } from "./services.ts";
+import { createTestDatabase, requireRedis, TEST_REDIS_URL, type TestDatabase } from "./services.ts";
 
 export type Backend = "postgres" | "pglite";
 
@@ -36,7 +36,7 @@ export async function openTestStorage(options: TestStorageOptions): Promise<Test
   }
   if (options.redis) {
     redis = await requireRedis();
-    env.REDIS_URL = "redis://127.0.0.1:6379/0";
+    env.REDIS_URL = TEST_REDIS_URL;
     env.MORGAN_REDIS_KEY_PREFIX = redis.prefix;
   }
   const config = testConfig(env);
