@@ -41,8 +41,10 @@ if (!job) {
   process.exit(2);
 }
 try {
+  // Boot and module loading are not load generation: count CPU from here.
+  const before = process.cpuUsage();
   const data = await run(job);
-  const { user, system } = process.cpuUsage();
+  const { user, system } = process.cpuUsage(before);
   await emit({ event: "result", data, cpuS: (user + system) / 1e6 });
   process.exit(0);
 } catch (error) {

@@ -5,6 +5,7 @@
  * speaking=false) → first response_audio and final transcript → first response_text.
  */
 import { startMorgan } from "../lib/environment";
+import { activity, readTritonMetrics } from "../lib/triton-metrics";
 import { measured, shares } from "../lib/measure";
 import type { Row, Scenario, Target } from "../lib/scenario";
 import { distribution, round } from "../lib/stats";
@@ -36,6 +37,8 @@ export const voiceTurns: Scenario = async (context) => {
       let wallS = 0;
       let clientCpuS = 0;
       const usages = [];
+      const metricsBefore = await readTritonMetrics(context.triton.ports.metrics);
+      const levelStarted = performance.now();
       for (let round = 0; round < rounds(sessions); round++) {
         context.log(`voice: ${sessions} sessions, round ${round + 1}/${rounds(sessions)}`);
         const jobs = shares(sessions, Math.ceil(sessions / SESSIONS_PER_WORKER)).map((count) => ({
@@ -57,6 +60,7 @@ export const voiceTurns: Scenario = async (context) => {
         }
         usages.push(run);
       }
+      const models = activity(metricsBefore, await readTritonMetrics(context.triton.ports.metrics), (performance.now() - levelStarted) / 1000);
       const load = `${sessions} session${sessions === 1 ? "" : "s"}`;
       const attempted = sessions * rounds(sessions);
       const last = usages.at(-1)!;
@@ -80,10 +84,18 @@ export const voiceTurns: Scenario = async (context) => {
       for (const stage of STAGES) rows.push({ figure: `server report: ${stage}`, load, unit: "ms", distribution: distribution(ofStage(stage)) });
       rows.push({ figure: "server report: llm_first_token − stt_final", load, unit: "ms", distribution: distribution(serverTextAfterTranscript) });
       rows.push({ figure: "turns completed / attempted", load, unit: "turns", value: `${samples.length} / ${attempted}` });
+      for (const m of models) {
+        rows.push({
+          figure: `Triton ${m.model}: requests/s · batch · mean queue ms · mean compute ms/request · busy (instance-seconds per s)`,
+          load,
+          unit: "",
+          value: `${m.requestsPerS} · ${m.batch} · ${m.meanQueueMs} · ${m.meanComputeMs} · ${m.busy}`,
+        });
+      }
       if (errors.length > 0) notes.push(`${load}: ${errors.length} turns failed, e.g. ${errors[0]}`);
       const empty = samples.filter((s) => s.transcript.trim() === "").length;
       if (empty > 0) notes.push(`${load}: ${empty} turns had an empty final transcript`);
-      (plots.levels as unknown[]).push({ sessions, endToAudioMs: endToAudio.map((v) => round(v, 1)), ttsFirstChunkMs: ofStage("tts_first_chunk_ms"), sttFinalMs: ofStage("stt_final_ms"), llmFirstTokenMs: ofStage("llm_first_token_ms") });
+      (plots.levels as unknown[]).push({ sessions, models, endToAudioMs: endToAudio.map((v) => round(v, 1)), ttsFirstChunkMs: ofStage("tts_first_chunk_ms"), sttFinalMs: ofStage("stt_final_ms"), llmFirstTokenMs: ofStage("llm_first_token_ms") });
 
       const d = distribution(endToAudio);
       const serverFirstAudio = distribution(ofStage("tts_first_chunk_ms"));
