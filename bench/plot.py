@@ -50,7 +50,7 @@ def latency_distributions(report, out):
     fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.6 * rows), squeeze=False)
     for ax, (kind, data) in zip(axes.flat, panels):
         if kind == "gateway":
-            what = "first token" if data["kind"] == "LLM" else "first audio chunk"
+            what = "first audio chunk" if data["kind"] == "TTS" else "first token"
             cdf(ax, data["directFirstMs"], "direct Triton (a)")
             cdf(ax, data["gatewayFirstMs"], "through Morgan (b)")
             ax.set_title(f"{data['kind']} time to {what}, {data['streams']} streams", fontsize=9)
@@ -83,7 +83,7 @@ def latency_vs_concurrency(report, out):
     if gateway:
         ax = axes[i]
         i += 1
-        for kind in ("LLM", "TTS"):
+        for kind in ("LLM", "LLM′", "TTS"):
             cs = [c for c in gateway["plots"]["comparisons"] if c["kind"] == kind]
             xs = [c["streams"] for c in cs]
             for key, label, style in (("directFirstMs", "direct", "--"), ("gatewayFirstMs", "Morgan", "-")):

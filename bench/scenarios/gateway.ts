@@ -72,8 +72,15 @@ function combine(usages: ProcessUsage[]): ProcessUsage | undefined {
   };
 }
 
+/**
+ * LLM′ repeats the LLM comparison against a second Morgan whose TTS model is the bench's instant-tts:
+ * the difference from LLM shows how much of the gateway's overhead is running speech synthesis for
+ * the reply at the same time (Flite on Triton, PCM conversion and pacing in Morgan).
+ */
+type Kind = "LLM" | "LLM′" | "TTS";
+
 interface Comparison {
-  kind: "LLM" | "TTS";
+  kind: Kind;
   streams: number;
   direct: PathRun;
   gateway: PathRun;
@@ -81,9 +88,10 @@ interface Comparison {
 
 function rowsFor(c: Comparison): Row[] {
   const load = `${c.streams} stream${c.streams === 1 ? "" : "s"}`;
-  const first = c.kind === "LLM" ? "time to first token" : "time to first audio chunk";
-  const gap = c.kind === "LLM" ? "per-token gap" : "gap between chunks";
-  const via = c.kind === "LLM" ? "WebSocket" : "SSE";
+  const llm = c.kind !== "TTS";
+  const first = llm ? "time to first token" : "time to first audio chunk";
+  const gap = llm ? "per-token gap" : "gap between chunks";
+  const via = c.kind === "LLM" ? "WebSocket" : c.kind === "LLM′" ? "WebSocket, reply TTS by instant-tts" : "SSE";
   const rows: Row[] = [];
   for (const [label, run] of [["direct Triton (a)", c.direct], [`Morgan ${via} (b)`, c.gateway]] as const) {
     const throughput = { value: round(run.requests / Math.max(run.wallS, 1e-9)), unit: "req/s" };
@@ -103,18 +111,20 @@ export const gatewayOverhead: Scenario = async (context) => {
   const concurrency = context.quick ? [1, 20] : [1, 100];
   const rounds = context.quick ? 1 : 2;
   const server = await startMorgan({ tritonUrl: context.triton.grpcUrl, profileDir: context.profileDir && `${context.profileDir}/gateway` });
+  const serverWithoutTts = await startMorgan({ tritonUrl: context.triton.grpcUrl, env: { MORGAN_TRITON_MODEL_TTS: "instant-tts" } });
   const tritonUrl = context.triton.grpcUrl;
   const httpUrl = server.url;
   const comparisons: Comparison[] = [];
   const notes: string[] = [];
   try {
-    const jobsFor = (kind: "LLM" | "TTS", streams: number, requestsPerStream: number): [Job, Job] => {
+    const jobsFor = (kind: Kind, streams: number, requestsPerStream: number): [Job, Job] => {
       const base = { streams, requestsPerStream, deadlineS: 120 };
-      return kind === "LLM"
-        ? [{ kind: "llm-direct", tritonUrl, model: "llm", request: LLM_REQUEST, ...base }, { kind: "llm-ws", wsUrl: server.wsUrl, request: LLM_REQUEST, ...base }]
-        : [{ kind: "tts-direct", tritonUrl, model: "tts", request: TTS_REQUEST, ...base }, { kind: "tts-sse", httpUrl, request: TTS_REQUEST, ...base }];
+      if (kind === "TTS") return [{ kind: "tts-direct", tritonUrl, model: "tts", request: TTS_REQUEST, ...base }, { kind: "tts-sse", httpUrl, request: TTS_REQUEST, ...base }];
+      const wsUrl = kind === "LLM" ? server.wsUrl : serverWithoutTts.wsUrl;
+      return [{ kind: "llm-direct", tritonUrl, model: "llm", request: LLM_REQUEST, ...base }, { kind: "llm-ws", wsUrl, request: LLM_REQUEST, ...base }];
     };
-    for (const kind of ["LLM", "TTS"] as const) {
+    const serverFor = (kind: Kind) => (kind === "LLM′" ? serverWithoutTts : server);
+    for (const kind of ["LLM", "LLM′", "TTS"] as const) {
       // Warm-up (not measured): first connections, JIT, model caches on both paths.
       for (const job of jobsFor(kind, 2, 2)) await runWorkers([job], 120);
       for (const streams of concurrency) {
@@ -123,8 +133,8 @@ export const gatewayOverhead: Scenario = async (context) => {
         for (let round = 0; round < rounds; round++) {
           const [direct, gateway] = jobsFor(kind, streams, perStream);
           context.log(`gateway: ${kind} ${streams} streams, round ${round + 1}/${rounds}`);
-          await runPath(context, server, direct, comparison.direct);
-          await runPath(context, server, gateway, comparison.gateway);
+          await runPath(context, serverFor(kind), direct, comparison.direct);
+          await runPath(context, serverFor(kind), gateway, comparison.gateway);
         }
         for (const run of [comparison.direct, comparison.gateway]) if (run.errors.length > 0) notes.push(`${kind} ${streams} streams: ${run.errors.length} failed requests, e.g. ${run.errors[0]}`);
         comparisons.push(comparison);
@@ -132,6 +142,7 @@ export const gatewayOverhead: Scenario = async (context) => {
     }
   } finally {
     await server.stop();
+    await serverWithoutTts.stop();
   }
 
   const rows = comparisons.flatMap(rowsFor);

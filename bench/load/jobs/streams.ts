@@ -50,11 +50,12 @@ async function runStreams(job: StreamJobBase, prepare: () => Promise<PreparedReq
           samples.push(await request.fire());
         } catch (error) {
           note(error);
-        } finally {
-          await request.cleanup?.().catch(note);
         }
       }),
     );
+    // Clean-up (ending sessions) only once the whole round is done, so it never competes with the
+    // requests still being timed.
+    await Promise.all(prepared.map((request) => request?.cleanup?.().catch(note)));
   }
   return { samples, errors: errors.slice(0, 20), wallS: (performance.now() - started) / 1000 };
 }
