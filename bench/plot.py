@@ -83,7 +83,7 @@ def latency_vs_concurrency(report, out):
     if gateway:
         ax = axes[i]
         i += 1
-        for kind in ("LLM", "LLM′", "TTS"):
+        for kind in ("LLM", "LLM′", "LLM″", "TTS"):
             cs = [c for c in gateway["plots"]["comparisons"] if c["kind"] == kind]
             xs = [c["streams"] for c in cs]
             for key, label, style in (("directFirstMs", "direct", "--"), ("gatewayFirstMs", "Morgan", "-")):

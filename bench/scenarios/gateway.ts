@@ -73,11 +73,17 @@ function combine(usages: ProcessUsage[]): ProcessUsage | undefined {
 }
 
 /**
- * LLM′ repeats the LLM comparison against a second Morgan whose TTS model is the bench's instant-tts:
- * the difference from LLM shows how much of the gateway's overhead is running speech synthesis for
- * the reply at the same time (Flite on Triton, PCM conversion and pacing in Morgan).
+ * Two diagnostic repeats of the LLM comparison, each against its own Morgan:
+ *   LLM′  the reply's TTS model is the bench's instant-tts: how much of the overhead is running speech
+ *         synthesis beside the reply (Flite on Triton, PCM conversion and pacing in Morgan);
+ *   LLM″  Redis is unreachable, so session state and the per-message replay log live in the
+ *         in-process fallback cache: how much is Redis traffic.
+ * The targets are judged on LLM, the gateway as deployed.
  */
-type Kind = "LLM" | "LLM′" | "TTS";
+type Kind = "LLM" | "LLM′" | "LLM″" | "TTS";
+
+/** Nothing listens here: Morgan starts on its in-process cache (src/storage's fallback). */
+const UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1/0";
 
 interface Comparison {
   kind: Kind;
@@ -91,7 +97,7 @@ function rowsFor(c: Comparison): Row[] {
   const llm = c.kind !== "TTS";
   const first = llm ? "time to first token" : "time to first audio chunk";
   const gap = llm ? "per-token gap" : "gap between chunks";
-  const via = c.kind === "LLM" ? "WebSocket" : c.kind === "LLM′" ? "WebSocket, reply TTS by instant-tts" : "SSE";
+  const via = { LLM: "WebSocket", "LLM′": "WebSocket, reply TTS by instant-tts", "LLM″": "WebSocket, Redis unreachable", TTS: "SSE" }[c.kind];
   const rows: Row[] = [];
   for (const [label, run] of [["direct Triton (a)", c.direct], [`Morgan ${via} (b)`, c.gateway]] as const) {
     const throughput = { value: round(run.requests / Math.max(run.wallS, 1e-9)), unit: "req/s" };
@@ -112,19 +118,20 @@ export const gatewayOverhead: Scenario = async (context) => {
   const rounds = context.quick ? 1 : 2;
   const server = await startMorgan({ tritonUrl: context.triton.grpcUrl, profileDir: context.profileDir && `${context.profileDir}/gateway` });
   const serverWithoutTts = await startMorgan({ tritonUrl: context.triton.grpcUrl, env: { MORGAN_TRITON_MODEL_TTS: "instant-tts" } });
+  const serverWithoutRedis = await startMorgan({ tritonUrl: context.triton.grpcUrl, env: { REDIS_URL: UNREACHABLE_REDIS_URL } });
   const tritonUrl = context.triton.grpcUrl;
   const httpUrl = server.url;
   const comparisons: Comparison[] = [];
   const notes: string[] = [];
   try {
+    const serverFor = (kind: Kind) => (kind === "LLM′" ? serverWithoutTts : kind === "LLM″" ? serverWithoutRedis : server);
     const jobsFor = (kind: Kind, streams: number, requestsPerStream: number): [Job, Job] => {
       const base = { streams, requestsPerStream, deadlineS: 120 };
       if (kind === "TTS") return [{ kind: "tts-direct", tritonUrl, model: "tts", request: TTS_REQUEST, ...base }, { kind: "tts-sse", httpUrl, request: TTS_REQUEST, ...base }];
-      const wsUrl = kind === "LLM" ? server.wsUrl : serverWithoutTts.wsUrl;
+      const wsUrl = serverFor(kind).wsUrl;
       return [{ kind: "llm-direct", tritonUrl, model: "llm", request: LLM_REQUEST, ...base }, { kind: "llm-ws", wsUrl, request: LLM_REQUEST, ...base }];
     };
-    const serverFor = (kind: Kind) => (kind === "LLM′" ? serverWithoutTts : server);
-    for (const kind of ["LLM", "LLM′", "TTS"] as const) {
+    for (const kind of ["LLM", "LLM′", "LLM″", "TTS"] as const) {
       // Warm-up (not measured): first connections, JIT, model caches on both paths.
       for (const job of jobsFor(kind, 2, 2)) await runWorkers([job], 120);
       for (const streams of concurrency) {
@@ -143,6 +150,7 @@ export const gatewayOverhead: Scenario = async (context) => {
   } finally {
     await server.stop();
     await serverWithoutTts.stop();
+    await serverWithoutRedis.stop();
   }
 
   const rows = comparisons.flatMap(rowsFor);
