@@ -108,7 +108,7 @@ def latency_vs_concurrency(report, out):
         points = storage["plots"]["storage"]
         for op in dict.fromkeys(p["operation"] for p in points):
             ps = [p for p in points if p["operation"] == op]
-            ax.plot([p["concurrency"] for p in ps], [max(p["p99"], 0.001) for p in ps], marker="o", label=f"{op[:40]} p99")
+            ax.plot([p["concurrency"] for p in ps], [max(p["p99Ms"], 0.0001) for p in ps], marker="o", label=f"{op[:40]} p99")
         ax.set_yscale("log")
         ax.set_title("storage under concurrency (p99)", fontsize=9)
         ax.set_xlabel("concurrent callers")
