@@ -39,7 +39,7 @@ async function main(options: Options): Promise<void> {
   await ensureDataServices(log);
   log(`starting the bench Triton on gRPC ${options.tritonPorts.grpc}`);
   await triton.start(log);
-  const context: BenchContext = { triton, quick: options.quick, log, machine: machine(), profileDir: profileRoot };
+  const context: BenchContext = { triton, quick: options.quick, log, machine: machine(), profileDir: profileRoot, voiceLevels: options.voiceLevels };
   const scenarios: ScenarioResult[] = [];
   const name = options.scenarios.length === Object.keys(SCENARIOS).length ? "bench" : `bench-${options.scenarios.join("-")}`;
   const report = (): RunReport => ({

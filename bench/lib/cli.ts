@@ -12,6 +12,8 @@ export interface Options {
   keepTriton: boolean;
   tritonPorts: { http: number; grpc: number; metrics: number };
   resultsDir: string;
+  /** Concurrent sessions for the voice scenario (default 1, 10, 50, 100; quick 1, 10). */
+  voiceLevels?: number[];
 }
 
 export const USAGE = `Usage: bun run bench [--scenario gateway,voice,sessions,throughput,storage] [--quick] [--profile]
@@ -20,7 +22,8 @@ export const USAGE = `Usage: bun run bench [--scenario gateway,voice,sessions,th
   --quick             fewer and shorter runs (a smoke test of the harness, not numbers to quote)
   --profile           run each Morgan server under Bun's CPU profiler; top functions in <results>/profiles/
   --triton-port-base  the bench Triton's HTTP port; gRPC and metrics use the next two (default 8300)
-  --keep-triton       leave the bench Triton running afterwards (a later run reuses it)`;
+  --keep-triton       leave the bench Triton running afterwards (a later run reuses it)
+  --voice-levels      concurrent sessions for the voice scenario, comma-separated (default 1,10,50,100)`;
 
 export function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
@@ -32,6 +35,7 @@ export function parseOptions(argv: string[]): Options {
       "keep-triton": { type: "boolean", default: false },
       "triton-port-base": { type: "string", default: "8300" },
       "results-dir": { type: "string", default: "bench/results" },
+      "voice-levels": { type: "string" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -53,5 +57,10 @@ export function parseOptions(argv: string[]): Options {
     keepTriton: values["keep-triton"],
     tritonPorts: { http: base, grpc: base + 1, metrics: base + 2 },
     resultsDir: values["results-dir"],
+    voiceLevels: values["voice-levels"]?.split(",").map((v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`--voice-levels: "${v}" is not a session count`);
+      return n;
+    }),
   };
 }

@@ -10,6 +10,7 @@ export interface BenchContext {
   profileDir?: string;
   log: (line: string) => void;
   machine: Machine;
+  voiceLevels?: number[];
 }
 
 /** One line of the results table: a latency distribution or a single figure (rate, memory). */

@@ -20,7 +20,7 @@ const SESSIONS_PER_WORKER = 50;
 const STAGES = ["stt_final_ms", "llm_first_token_ms", "first_sentence_ms", "tts_first_chunk_ms", "last_chunk_ms", "vad_silence_wait_ms"] as const;
 
 export const voiceTurns: Scenario = async (context) => {
-  const levels = context.quick ? [1, 10] : [1, 10, 50, 100];
+  const levels = context.voiceLevels ?? (context.quick ? [1, 10] : [1, 10, 50, 100]);
   /** Rounds per level, so the single-session figures rest on more than one turn. */
   const rounds = (sessions: number) => (sessions === 1 ? (context.quick ? 3 : 10) : sessions === 10 ? (context.quick ? 1 : 3) : 1);
   const server = await startMorgan({ tritonUrl: context.triton.grpcUrl, profileDir: context.profileDir && `${context.profileDir}/voice` });
