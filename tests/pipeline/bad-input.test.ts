@@ -1,16 +1,10 @@
 /** Every kind of bad WebSocket input gets a clear error, and the session goes on where that is safe. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { CLOSE_CODES, type ErrorCode, LIMITS } from "../../src/protocol/messages";
 import { TestClient } from "./support/client";
-import { type RunningServer, startServer } from "./support/server";
+import { useServer } from "./support/server";
 
-let server: RunningServer;
-beforeAll(async () => {
-  server = await startServer();
-}, 120_000);
-afterAll(async () => {
-  await server?.stop();
-}, 60_000);
+const server = useServer();
 
 async function expectError(client: TestClient, send: () => void, code: ErrorCode, text: RegExp) {
   const from = client.received.length;

@@ -1,13 +1,11 @@
 /** Per-session limits: idle clients and clients that do not read are closed with clear codes. */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { CLOSE_CODES } from "../../src/protocol/messages";
 import { TestClient } from "./support/client";
 import { join } from "node:path";
-import { type RunningServer, startServer } from "./support/server";
+import { useServer } from "./support/server";
 
-let server: RunningServer;
-beforeAll(async () => {
-  server = await startServer({
+const server = useServer({
     env: {
       MORGAN_STREAM_TIMEOUT: "2",
       MORGAN_RESUME_WINDOW_S: "1",
@@ -16,10 +14,6 @@ beforeAll(async () => {
       MORGAN_AUDIO_LEAD_MS: "60000",
     },
   });
-}, 120_000);
-afterAll(async () => {
-  await server?.stop();
-}, 60_000);
 
 test("a client that sends nothing for stream_timeout is closed with 4000 and its session ended", async () => {
   const client = await TestClient.connect(`${server.wsUrl}/ws/stream`);

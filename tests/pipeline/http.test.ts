@@ -1,16 +1,10 @@
 /** The LLM, TTS and STT HTTP and SSE endpoints, against the real models. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { decodeWav, encodeWav } from "../../src/pipeline/audio/pcm";
-import { type RunningServer, startServer } from "./support/server";
+import { useServer } from "./support/server";
 import { silence, speak, wordErrorRate } from "./support/speech";
 
-let server: RunningServer;
-beforeAll(async () => {
-  server = await startServer();
-}, 120_000);
-afterAll(async () => {
-  await server?.stop();
-}, 60_000);
+const server = useServer();
 
 interface SseEvent {
   event: string;

@@ -1,16 +1,10 @@
 /** A dropped client resumes its session and gets every message it missed, once, in order. */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { CLOSE_CODES } from "../../src/protocol/messages";
 import { TestClient } from "./support/client";
-import { type RunningServer, startServer } from "./support/server";
+import { startServer, useServer } from "./support/server";
 
-let server: RunningServer;
-beforeAll(async () => {
-  server = await startServer();
-}, 120_000);
-afterAll(async () => {
-  await server?.stop();
-}, 60_000);
+const server = useServer();
 
 test("resume after a dropped socket replays what was missed, with no loss or duplicate", async () => {
   const first = await TestClient.connect(`${server.wsUrl}/ws/stream`);

@@ -2,19 +2,12 @@
  * The seed document's own Python test client (tests/seed/seed_client.py, copied verbatim) runs
  * unchanged against Morgan and reaches response_complete. It hard-codes ws://localhost:8000.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { type RunningServer, startServer } from "./support/server";
+import { useServer } from "./support/server";
 
 const ROOT = join(import.meta.dir, "../..");
-let server: RunningServer;
-
-beforeAll(async () => {
-  server = await startServer({ port: 8000 });
-}, 120_000);
-afterAll(async () => {
-  await server?.stop();
-}, 60_000);
+useServer({ port: 8000 });
 
 test("the seed's Python client completes a turn", async () => {
   const python = join(ROOT, ".venv/bin/python");

@@ -2,21 +2,13 @@
  * End to end through a real WebSocket client, the real Morgan server, the real Triton CPU models,
  * PostgreSQL and Redis: a spoken question in, a spoken answer out.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { pcm16ToFloat32 } from "../../src/pipeline/audio/pcm";
 import { TestClient, streamAudio } from "./support/client";
-import { type RunningServer, startServer } from "./support/server";
+import { useServer } from "./support/server";
 import { pcmChunks, silence, speak, wordErrorRate } from "./support/speech";
 
-let server: RunningServer;
-
-beforeAll(async () => {
-  server = await startServer();
-}, 120_000);
-
-afterAll(async () => {
-  await server?.stop();
-}, 60_000);
+const server = useServer();
 
 async function startSession(path = "/ws/stream", data: Record<string, unknown> = {}) {
   const client = await TestClient.connect(`${server.wsUrl}${path}`);

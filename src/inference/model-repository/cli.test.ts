@@ -6,19 +6,13 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../../../tests/pipeline/support/server";
 import { type CliIo, runModelsCli } from "./cli";
 
 const ROOT = join(import.meta.dir, "../../..");
 const workDir = mkdtempSync(join(tmpdir(), "morgan-models-cli-"));
 let tritonEnv: Record<string, string>;
 let tritonUrl = "";
-
-async function freePort(): Promise<number> {
-  const probe = Bun.serve({ port: 0, fetch: () => new Response() });
-  const port = probe.port!;
-  probe.stop(true);
-  return port;
-}
 
 async function runScript(script: string): Promise<void> {
   const child = Bun.spawn(["bash", join(ROOT, "scripts/triton", script)], { env: { ...process.env, ...tritonEnv }, stdout: "pipe", stderr: "pipe" });

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "bun:test";
 import postgres from "postgres";
 
 const ROOT = join(import.meta.dir, "../../..");
@@ -105,4 +106,19 @@ export async function startServer(options: { port?: number; env?: Record<string,
       return code;
     },
   };
+}
+
+/**
+ * Runs one server for the tests of the calling file: started before them, stopped after. The
+ * returned object is filled in when the server is up, so tests use it as they run.
+ */
+export function useServer(options: Parameters<typeof startServer>[0] = {}): RunningServer {
+  const server = {} as RunningServer;
+  beforeAll(async () => {
+    Object.assign(server, await startServer(options));
+  }, 120_000);
+  afterAll(async () => {
+    await server.stop?.();
+  }, 60_000);
+  return server;
 }
