@@ -42,13 +42,12 @@ export async function startMorgan(options: StartOptions = {}): Promise<RunningMo
   const lifecycle = new Lifecycle(logger);
   const services: Services = { config, logger, storage, lifecycle, probeTriton: options.probeTriton };
   const extension = (await options.extend?.(services)) ?? {};
-  const { app, websocket } = createApp(services, extension);
-  const server = Bun.serve({
-    hostname: config.server.host,
-    port: config.server.port,
-    fetch: app.fetch,
-    websocket: extension.websocket ?? websocket,
-  });
+  const { app } = createApp(services, extension);
+  const listen = { hostname: config.server.host, port: config.server.port, fetch: app.fetch };
+  // The pipeline brings its own Bun WebSocket handler (src/api/ws/routes.ts).
+  const server: Server<unknown> = extension.websocket
+    ? Bun.serve({ ...listen, websocket: extension.websocket })
+    : Bun.serve(listen);
   logger.info({ url: server.url.toString(), database: storage.database.mode, cache: storage.cache.mode }, "morgan listening");
 
   let stopping: Promise<boolean> | null = null;

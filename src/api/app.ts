@@ -1,12 +1,10 @@
 /**
  * Builds the Hono app from the Services it needs. Route modules register themselves, one line each
- * below; WebSocket routes get `upgradeWebSocket`, and main.ts hands the matching `websocket`
- * handler to Bun.serve.
+ * below; extensions (the voice pipeline's WebSocket and model routes) are mounted after them, and
+ * main.ts hands the pipeline's own Bun WebSocket handler to Bun.serve.
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { createBunWebSocket } from "hono/bun";
-import type { UpgradeWebSocket } from "hono/ws";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.ts";
 import type { Storage } from "../storage/index.ts";
@@ -78,7 +76,6 @@ export type AppHono = Hono<AppEnv>;
 
 export interface RouteContext {
   services: Services;
-  upgradeWebSocket: UpgradeWebSocket;
 }
 
 /** Route groups built elsewhere (e.g. the pipeline's WebSocket endpoints), mounted at "/". */
@@ -89,9 +86,8 @@ export interface AppExtensions {
 }
 
 export function createApp(services: Services, extensions: AppExtensions = {}) {
-  const { upgradeWebSocket, websocket } = createBunWebSocket();
   const app: AppHono = new Hono<AppEnv>();
-  const context: RouteContext = { services, upgradeWebSocket };
+  const context: RouteContext = { services };
 
   app.use("*", requestContext(services.logger));
   app.use(
@@ -108,5 +104,5 @@ export function createApp(services: Services, extensions: AppExtensions = {}) {
   registerConversationRoutes(app, context);
   for (const routes of extensions.routes ?? []) app.route("/", routes);
 
-  return { app, websocket };
+  return { app };
 }

@@ -34,6 +34,7 @@ export const pipelineSection = defineSection({
   env: {
     MORGAN_LANGUAGE: "language",
     MORGAN_VOICE: "voice",
+    MORGAN_SPEED: "speed",
     MORGAN_OUTPUT_SAMPLE_RATE: "outputSampleRate",
     MORGAN_SYSTEM_PROMPT: "systemPrompt",
     MORGAN_MAX_RESPONSE_TOKENS: "maxResponseTokens",
