@@ -30,6 +30,25 @@ wait_until() { # wait_until <seconds> <command...>
 
 record_started() { mkdir -p .run; echo "$1" >>"$STATE_FILE"; }
 
+# On a fresh Debian machine without the servers, install them (as root, from Debian's packages).
+# A cluster created here trusts local TCP connections: it exists only for the test suite.
+install_missing() {
+  local packages=()
+  command -v pg_ctlcluster >/dev/null || packages+=(postgresql)
+  command -v redis-server >/dev/null || packages+=(redis-server)
+  [ "${#packages[@]}" -gt 0 ] || return 0
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || die "${packages[*]} missing; install them (apt-get install ${packages[*]})"
+  say "installing ${packages[*]} from Debian's packages"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >&2 || die "apt-get install ${packages[*]} failed"
+  if [[ " ${packages[*]} " == *" postgresql "* ]]; then
+    local hba
+    for hba in /etc/postgresql/*/main/pg_hba.conf; do
+      sed -i -E 's/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)\S+/\1trust/' "$hba"
+    done
+  fi
+}
+
 start_postgres() {
   if postgres_answers; then say "postgres already answering on $PG_HOST:$PG_PORT"; return; fi
   command -v pg_ctlcluster >/dev/null || die "postgres is not answering on $PG_HOST:$PG_PORT and pg_ctlcluster is not installed"
@@ -81,6 +100,7 @@ stop_started() {
 
 case "${1:-}" in
   start)
+    install_missing
     start_postgres
     start_redis
     create_databases
