@@ -215,4 +215,29 @@ describe("barge-in", () => {
     expect(interrupted.data.reason).toBe("barge_in");
     client.close();
   });
+
+  test("without echo cancellation, short speech during the reply neither interrupts nor starts a turn; with it, the same speech barges in", async () => {
+    const short = new Float32Array([...speak("okay"), ...silence(800)]);
+    const speakOver = async (echoCancellation: boolean) => {
+      const { client } = await startSession("/ws/stream", {
+        max_response_tokens: 400,
+        echo_cancellation: echoCancellation,
+        vad: { barge_in_min_speech_ms: 200 },
+      });
+      client.send({ type: "text", data: { text: "Tell me a long story about mountains and rivers." } });
+      await client.next("response_audio", { timeoutMs: 30_000 });
+      await streamAudio(client, pcmChunks(short));
+      return client;
+    };
+    const withoutAec = await speakOver(false);
+    const complete = await withoutAec.next("response_complete", { timeoutMs: 30_000 });
+    expect(withoutAec.all("interrupted")).toEqual([]);
+    expect(withoutAec.all("response_complete").length).toBe(1);
+    expect(new Set(withoutAec.all("response_text").map((m) => m.data.turn_id))).toEqual(new Set([complete.data.turn_id]));
+    withoutAec.close();
+
+    const withAec = await speakOver(true);
+    expect((await withAec.next("interrupted", { timeoutMs: 10_000 })).data.reason).toBe("barge_in");
+    withAec.close();
+  });
 });
