@@ -4,7 +4,7 @@
  * finalises it at the end of speech or at the client's utterance_end.
  */
 import type { SpeechToText, SttStream } from "../../inference/types";
-import { concatSamples, durationMs } from "../audio/pcm";
+import { durationMs } from "../audio/pcm";
 import type { EventOf, PipelineEvent } from "../events";
 import type { ResolvedSettings } from "../settings";
 import { Stage } from "../stage";
@@ -12,13 +12,6 @@ import { Stage } from "../stage";
 const SAMPLE_RATE = 16000;
 /** Audio kept from before the VAD confirmed speech, on top of min_speech_ms. */
 const PRE_ROLL_MARGIN_MS = 300;
-/**
- * Audio goes to STT in requests of at least this much. Each request has a fixed cost at the engine
- * (CPU PocketSphinx: ~15 ms for a 20 ms chunk, measured with bench/ voice turns), so one request per
- * 20 ms microphone chunk cannot keep up with even one real-time speaker and the final transcript
- * waits behind a queue. Partials come at this cadence; the final is unaffected (the rest is flushed).
- */
-const STT_REQUEST_MS = 200;
 
 export class SttStage extends Stage {
   readonly name = "stt";
@@ -26,9 +19,6 @@ export class SttStage extends Stage {
   private preRollMs = 0;
   private utterance?: SttStream;
   private utteranceMs = 0;
-  /** Utterance audio not yet sent to STT (see STT_REQUEST_MS). */
-  private pending: Float32Array[] = [];
-  private pendingMs = 0;
   /** The last partial sent: engines repeat an unchanged hypothesis, the client needs it once. */
   private lastPartial = "";
 
@@ -58,11 +48,8 @@ export class SttStage extends Stage {
 
   private onAudio(samples: Float32Array): void {
     if (this.utterance) {
-      const ms = durationMs(samples.length, SAMPLE_RATE);
-      this.pending.push(samples);
-      this.pendingMs += ms;
-      this.utteranceMs += ms;
-      if (this.pendingMs >= STT_REQUEST_MS) this.flushPending();
+      this.utterance.push(samples);
+      this.utteranceMs += durationMs(samples.length, SAMPLE_RATE);
       return;
     }
     this.preRoll.push(samples);
@@ -73,16 +60,8 @@ export class SttStage extends Stage {
     }
   }
 
-  private flushPending(): void {
-    if (this.utterance && this.pending.length > 0) this.utterance.push(this.pending.length === 1 ? this.pending[0]! : concatSamples(this.pending));
-    this.pending = [];
-    this.pendingMs = 0;
-  }
-
   private openUtterance(): void {
     this.utterance?.abort();
-    this.pending = [];
-    this.pendingMs = 0;
     this.utterance = this.stt.open({
       language: this.settings().language,
       onPartial: (transcript) => {
@@ -101,7 +80,6 @@ export class SttStage extends Stage {
   private async finishUtterance(speechEndedAt: number, silenceWaitMs: number | undefined): Promise<void> {
     const utterance = this.utterance;
     if (!utterance) return;
-    this.flushPending();
     this.utterance = undefined;
     const transcript = await utterance.finish();
     this.forward({ kind: "transcript", transcript, speechEndedAt, silenceWaitMs, audioMs: this.utteranceMs });
@@ -112,8 +90,6 @@ export class SttStage extends Stage {
       // The client transcribed the speech itself: drop ours and take its text as final.
       this.utterance?.abort();
       this.utterance = undefined;
-      this.pending = [];
-      this.pendingMs = 0;
       const transcript = { text: event.transcription.trim(), isFinal: true, confidence: 1 };
       this.forward({ kind: "transcript", transcript, speechEndedAt: event.at, audioMs: this.utteranceMs });
       return;
@@ -126,7 +102,5 @@ export class SttStage extends Stage {
   override async close(): Promise<void> {
     this.utterance?.abort();
     this.utterance = undefined;
-    this.pending = [];
-    this.pendingMs = 0;
   }
 }
