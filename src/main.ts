@@ -97,7 +97,7 @@ async function runFromCommandLine(): Promise<void> {
     }
     throw error;
   }
-  const triton = new TritonClient({ url: config.triton.url });
+  const triton = new TritonClient({ url: config.triton.url, keepaliveMs: config.triton.keepaliveMs });
   const morgan = await startMorgan({
     config,
     probeTriton: () => triton.serverReady({ deadlineMs: config.triton.timeouts.healthMs }),

@@ -77,6 +77,11 @@ ARGS=(
   --http-address=127.0.0.1
   --grpc-address=127.0.0.1
   --strict-readiness=true
+  # Let Morgan's client ping idle connections (every 30 s with MORGAN_TRITON_KEEPALIVE_MS=30000) without
+  # Triton answering GOAWAY(too_many_pings), which would break every stream on the connection.
+  --grpc-keepalive-permit-without-calls=1
+  --grpc-http2-max-pings-without-data=0
+  --grpc-http2-min-recv-ping-interval-without-data=10000
   --exit-on-error=true
   --log-verbose="${TRITON_LOG_VERBOSE:-0}"
   # On SIGTERM Triton waits for in-flight requests and open sequences; an abandoned sequence would

@@ -15,6 +15,12 @@ export const tritonSection = defineSection({
           tts: textField("tts"),
         })
         .prefault({}),
+      /**
+       * HTTP/2 keep-alive ping interval. Stock Triton refuses pings more often than every 5 min
+       * (GOAWAY too_many_pings, breaking every stream), so the default stays above that; lower it
+       * only for a Triton started with the keep-alive flags of scripts/triton/start.sh.
+       */
+      keepaliveMs: intField(0, 3_600_000, 330_000),
       timeouts: z
         .strictObject({
           connectMs: intField(100, 120_000, 5_000),
@@ -26,6 +32,7 @@ export const tritonSection = defineSection({
     .prefault({}),
   env: {
     TRITON_URL: "url",
+    MORGAN_TRITON_KEEPALIVE_MS: "keepaliveMs",
     MORGAN_TRITON_MODEL_VAD: "models.vad",
     MORGAN_TRITON_MODEL_STT: "models.stt",
     MORGAN_TRITON_MODEL_LLM: "models.llm",
