@@ -20,19 +20,21 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def cdf(ax, values, label, **style):
-    if not values:
+def cdf(ax, sk, label, **style):
+    """sk: {"n": samples, "quantiles": evenly spaced quantiles} as bench/lib/stats.ts sketch() writes."""
+    if not sk or not sk["quantiles"]:
         return
-    xs = np.sort(np.asarray(values, dtype=float))
+    xs = np.sort(np.asarray(sk["quantiles"], dtype=float))
     ys = np.arange(1, xs.size + 1) / xs.size
-    ax.step(xs, ys, where="post", label=f"{label} (n={xs.size})", **style)
+    ax.step(xs, ys, where="post", label=f"{label} (n={sk['n']})", **style)
 
 
 def scenario(report, sid):
     return next((s for s in report["scenarios"] if s["id"] == sid), None)
 
 
-def pct(values, q):
+def pct(sk, q):
+    values = sk["quantiles"] if sk else []
     return float(np.percentile(np.asarray(values, dtype=float), q)) if values else float("nan")
 
 

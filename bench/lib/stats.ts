@@ -39,3 +39,14 @@ export function round(value: number, digits = 2): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
 }
+
+/**
+ * A distribution's shape in `points` evenly spaced quantiles, with its sample count: enough for a
+ * CDF plot, and a fixed size however many samples there were (keeps results JSON small).
+ */
+export function sketch(samples: readonly number[], points = 200): { n: number; quantiles: number[] } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  if (sorted.length <= points) return { n: sorted.length, quantiles: sorted.map((v) => round(v, 3)) };
+  const quantiles = Array.from({ length: points }, (_, i) => round(sorted[Math.min(sorted.length - 1, Math.floor(((i + 0.5) / points) * sorted.length))]!, 3));
+  return { n: sorted.length, quantiles };
+}

@@ -12,7 +12,7 @@ import { type MorganServer, startMorgan } from "../lib/environment";
 import { measured } from "../lib/measure";
 import type { ProcessUsage } from "../lib/procstat";
 import type { BenchContext, Row, Scenario, Target } from "../lib/scenario";
-import { difference, distribution, ratio, round } from "../lib/stats";
+import { difference, distribution, ratio, round, sketch } from "../lib/stats";
 import { runWorkers } from "../lib/workers";
 import type { Job, LlmRequestSpec, StreamResult, TtsRequestSpec } from "../load/protocol";
 
@@ -167,10 +167,10 @@ export const gatewayOverhead: Scenario = async (context) => {
     comparisons: comparisons.map((c) => ({
       kind: c.kind,
       streams: c.streams,
-      directFirstMs: c.direct.samples.map((s) => round(s.firstMs, 3)),
-      gatewayFirstMs: c.gateway.samples.map((s) => round(s.firstMs, 3)),
-      directGapMs: c.direct.samples.flatMap((s) => s.gapsMs.map((g) => round(g, 3))).slice(0, 5000),
-      gatewayGapMs: c.gateway.samples.flatMap((s) => s.gapsMs.map((g) => round(g, 3))).slice(0, 5000),
+      directFirstMs: sketch(c.direct.samples.map((s) => s.firstMs)),
+      gatewayFirstMs: sketch(c.gateway.samples.map((s) => s.firstMs)),
+      directGapMs: sketch(c.direct.samples.flatMap((s) => s.gapsMs)),
+      gatewayGapMs: sketch(c.gateway.samples.flatMap((s) => s.gapsMs)),
     })),
   };
   return { rows, targets, notes, plots };

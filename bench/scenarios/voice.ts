@@ -8,7 +8,7 @@ import { startMorgan } from "../lib/environment";
 import { activity, readTritonMetrics } from "../lib/triton-metrics";
 import { measured, shares } from "../lib/measure";
 import type { Row, Scenario, Target } from "../lib/scenario";
-import { distribution, round } from "../lib/stats";
+import { distribution, round, sketch } from "../lib/stats";
 import { runWorkers } from "../lib/workers";
 import type { VoiceResult, VoiceTurnSample } from "../load/protocol";
 
@@ -95,7 +95,7 @@ export const voiceTurns: Scenario = async (context) => {
       if (errors.length > 0) notes.push(`${load}: ${errors.length} turns failed, e.g. ${errors[0]}`);
       const empty = samples.filter((s) => s.transcript.trim() === "").length;
       if (empty > 0) notes.push(`${load}: ${empty} turns had an empty final transcript`);
-      (plots.levels as unknown[]).push({ sessions, models, endToAudioMs: endToAudio.map((v) => round(v, 1)), ttsFirstChunkMs: ofStage("tts_first_chunk_ms"), sttFinalMs: ofStage("stt_final_ms"), llmFirstTokenMs: ofStage("llm_first_token_ms") });
+      (plots.levels as unknown[]).push({ sessions, models, endToAudioMs: sketch(endToAudio), ttsFirstChunkMs: sketch(ofStage("tts_first_chunk_ms")), sttFinalMs: sketch(ofStage("stt_final_ms")), llmFirstTokenMs: sketch(ofStage("llm_first_token_ms")) });
 
       const d = distribution(endToAudio);
       const serverFirstAudio = distribution(ofStage("tts_first_chunk_ms"));
