@@ -34,8 +34,17 @@ export TRITON_LOG_FILE="$PWD/.run/triton.log"
 step "type check"
 bunx tsc --noEmit -p tsconfig.json
 
+mkdir -p .run
 step "bun tests"
-bun test --timeout 120000 "$@"
+bun test --timeout 120000 "$@" 2>&1 | tee .run/bun-test.log
 
 step "triton model tests (NVIDIA's tritonclient)"
-.venv/bin/python -m pytest -q tests/triton
+.venv/bin/python -m pytest -q tests/triton 2>&1 | tee .run/pytest.log
+
+# One closing line for both runners (each already failed the script above on any failure).
+bun_passed=$(grep -Eo '^ *[0-9]+ pass$' .run/bun-test.log | grep -Eo '[0-9]+' | tail -n 1)
+bun_failed=$(grep -Eo '^ *[0-9]+ fail$' .run/bun-test.log | grep -Eo '[0-9]+' | tail -n 1)
+py_passed=$(grep -Eo '[0-9]+ passed' .run/pytest.log | grep -Eo '[0-9]+' | tail -n 1)
+py_failed=$(grep -Eo '[0-9]+ failed' .run/pytest.log | grep -Eo '[0-9]+' | tail -n 1 || true)
+echo
+echo "all: $(( ${bun_passed:-0} + ${py_passed:-0} )) passed, $(( ${bun_failed:-0} + ${py_failed:-0} )) failed"
