@@ -14,6 +14,7 @@ import os
 import sys
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
@@ -61,6 +62,7 @@ def latency_distributions(report, out):
                 cdf(ax, level["endToAudioMs"], f"{level['sessions']} sessions")
             ax.set_title("voice: end of speech → first audio (client)", fontsize=9)
             ax.set_xscale("log")
+            ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
         ax.set_xlabel("ms")
         ax.set_ylabel("fraction ≤ x")
         ax.grid(alpha=0.3)
@@ -85,14 +87,18 @@ def latency_vs_concurrency(report, out):
     if gateway:
         ax = axes[i]
         i += 1
+        # The target is a ratio, so plot (b)/(a) per percentile rather than 16 absolute curves.
         for kind in ("LLM", "LLM′", "LLM″", "TTS"):
             cs = [c for c in gateway["plots"]["comparisons"] if c["kind"] == kind]
+            if not cs:
+                continue
             xs = [c["streams"] for c in cs]
-            for key, label, style in (("directFirstMs", "direct", "--"), ("gatewayFirstMs", "Morgan", "-")):
-                ax.plot(xs, [pct(c[key], 50) for c in cs], style, marker="o", label=f"{kind} {label} p50")
-                ax.plot(xs, [pct(c[key], 95) for c in cs], style, marker="x", alpha=0.6, label=f"{kind} {label} p95")
-        ax.set_title("gateway: time to first token / chunk", fontsize=9)
+            for q, style in ((50, "-"), (95, "--")):
+                ax.plot(xs, [pct(c["gatewayFirstMs"], q) / pct(c["directFirstMs"], q) for c in cs], style, marker="o", label=f"{kind} p{q}")
+        ax.axhline(1.05, color="red", linewidth=0.8, linestyle=":", label="target 1.05")
+        ax.set_title("gateway: time to first token / chunk, through Morgan ÷ direct", fontsize=9)
         ax.set_xlabel("concurrent streams")
+        ax.set_ylabel("ratio (b)/(a)")
     if voice:
         ax = axes[i]
         i += 1
@@ -115,7 +121,8 @@ def latency_vs_concurrency(report, out):
         ax.set_title("storage under concurrency (p99)", fontsize=9)
         ax.set_xlabel("concurrent callers")
     for ax in axes:
-        ax.set_ylabel("ms")
+        if not ax.get_ylabel():
+            ax.set_ylabel("ms")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6)
     fig.tight_layout()
