@@ -83,11 +83,16 @@ export const sessionScale: Scenario = async (context) => {
       curve.push({ sessions: opened, rssMiB: round(rss / 1024, 1) });
     }
     const openUsage = sampler.stop();
+    // What 1,000 idle sessions cost the server at rest: pings only, no turns.
+    const idleSampler = new ProcessSampler(server.pid);
+    await Bun.sleep(context.quick ? 3000 : 10_000);
+    const idleUsage = idleSampler.stop();
     const top = curve.at(-1)!;
     const perSessionKiB = ((top.rssMiB - curve[0]!.rssMiB) * 1024) / Math.max(1, top.sessions);
     const slopeKiB = slope(curve.map((p) => ({ x: p.sessions, y: p.rssMiB * 1024 })));
     rows.push({ figure: "server RSS with no sessions (after warm-up)", load: "0 sessions", unit: "MiB", value: curve[0]!.rssMiB });
     rows.push({ figure: "server RSS with idle sessions", load: `${top.sessions} sessions`, unit: "MiB", value: top.rssMiB, server: openUsage });
+    rows.push({ figure: "server CPU while the sessions idle (pings every 20 s each)", load: `${opened} sessions`, unit: "cores", value: idleUsage.cpuCores, server: idleUsage });
     rows.push({ figure: "memory per idle session (RSS_N − RSS_0) / N", load: `${top.sessions} sessions`, unit: "KiB", value: round(perSessionKiB, 1) });
     rows.push({ figure: "memory per idle session, slope over all steps", load: `0–${top.sessions} sessions`, unit: "KiB", value: round(slopeKiB, 1) });
     // The first step also pays for one-off heap growth; from the first step on, only sessions are added.
