@@ -84,4 +84,6 @@ export interface SessionStatePort {
   /** Buffered input audio of the current utterance (`audio:buffer:{id}`), bounded. */
   appendAudio(sessionId: string, pcm: Uint8Array): void;
   clearAudio(sessionId: string): void;
+  /** Writes appends still held back for batching (before shutdown, so another instance sees them). */
+  flush(): Promise<void>;
 }

@@ -117,6 +117,7 @@ export class SessionManager {
 
   async endAll(status: "shutdown"): Promise<void> {
     await Promise.allSettled([...this.live.values()].map((session) => this.end(session, status)));
+    await this.deps.state.flush();
   }
 
   private build(snapshot: Omit<SessionSnapshot, "settings" | "lastSeq">, settings: ResolvedSettings, lastSeq: number) {

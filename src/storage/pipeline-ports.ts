@@ -11,7 +11,13 @@ import type {
   SynthesisKey,
 } from "../pipeline/ports.ts";
 import type { Logger } from "pino";
+import { BatchedAppender } from "./batched-appender.ts";
 import { hashTtsText, type Storage } from "./index.ts";
+
+/** Replay entries reach Redis within this delay (a resume on another instance sees them after it). */
+const REPLAY_FLUSH_MS = 5;
+/** Input audio is buffered in Redis for recovery, not for latency: batch it more. */
+const AUDIO_FLUSH_MS = 100;
 
 export function pipelineStore(storage: Storage): PipelineStore {
   const ttsKey = (key: SynthesisKey) => ({
@@ -84,25 +90,48 @@ interface ReplayEntry {
   json: string;
 }
 
-/** Session snapshots, replay list and audio buffer in Redis (or the in-process cache without it). */
+/**
+ * Session snapshots, replay list and audio buffer in Redis (or the in-process cache without it).
+ * Replay and audio appends are batched per session (see BatchedAppender).
+ */
 export function sessionState(storage: Storage, log: Logger): SessionStatePort {
   const cache = storage.sessionCache;
   const warn = (what: string) => (error: unknown) => log.warn({ err: error }, `${what} failed`);
+  const replay = new BatchedAppender<ReplayEntry>(
+    (sessionId, entries) => cache.appendReplay(sessionId, ...entries),
+    REPLAY_FLUSH_MS,
+    warn("recording messages for replay"),
+  );
+  const audio = new BatchedAppender<Uint8Array>(
+    (sessionId, chunks) => cache.appendAudio(sessionId, ...chunks),
+    AUDIO_FLUSH_MS,
+    warn("buffering audio"),
+  );
   return {
     save: (snapshot) => cache.setState(snapshot.sessionId, snapshot),
     load: async (sessionId) => (await cache.getState<SessionSnapshot>(sessionId)) ?? undefined,
-    remove: (sessionId) => cache.clearSession(sessionId),
+    async remove(sessionId) {
+      replay.discard(sessionId);
+      audio.discard(sessionId);
+      await cache.clearSession(sessionId);
+    },
     appendReplay(sessionId, seq, json) {
-      cache.appendReplay(sessionId, { seq, json } satisfies ReplayEntry).catch(warn("recording a message for replay"));
+      replay.add(sessionId, { seq, json });
     },
     async replaySince(sessionId, lastSeq) {
+      // What this instance still holds for the session is written first.
+      await replay.flush();
       const entries = await cache.readReplay<ReplayEntry>(sessionId);
       return entries.filter((e) => e.seq > lastSeq).map((e) => e.json);
     },
+    async flush() {
+      await Promise.all([replay.flush(), audio.flush()]);
+    },
     appendAudio(sessionId, pcm) {
-      cache.appendAudio(sessionId, pcm).catch(warn("buffering audio"));
+      audio.add(sessionId, pcm);
     },
     clearAudio(sessionId) {
+      audio.discard(sessionId);
       cache.clearAudio(sessionId).catch(warn("clearing the audio buffer"));
     },
   };

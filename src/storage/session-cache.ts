@@ -27,9 +27,9 @@ export class SessionCache {
     await this.cache.delete(redisKeys.session(sessionId), redisKeys.sessionReplay(sessionId), redisKeys.audioBuffer(sessionId));
   }
 
-  /** Appends one audio chunk; keeps the newest cache.audioBufferMaxChunks. Returns the buffer length in chunks. */
-  appendAudio(sessionId: string, chunk: Uint8Array): Promise<number> {
-    return this.cache.listAppend(redisKeys.audioBuffer(sessionId), [chunk], {
+  /** Appends audio chunks; keeps the newest cache.audioBufferMaxChunks. Returns the buffer length in chunks. */
+  appendAudio(sessionId: string, ...chunks: Uint8Array[]): Promise<number> {
+    return this.cache.listAppend(redisKeys.audioBuffer(sessionId), chunks, {
       maxLength: this.settings.audioBufferMaxChunks,
       ttlS: this.settings.ttlS.audioBuffer,
     });
@@ -44,9 +44,9 @@ export class SessionCache {
     await this.cache.delete(redisKeys.audioBuffer(sessionId));
   }
 
-  /** Records an outbound event for replay on resume; keeps the newest cache.replayMaxEntries. */
-  appendReplay(sessionId: string, event: unknown): Promise<number> {
-    return this.cache.listAppend(redisKeys.sessionReplay(sessionId), [JSON.stringify(event)], {
+  /** Records outbound events for replay on resume; keeps the newest cache.replayMaxEntries. */
+  appendReplay(sessionId: string, ...events: unknown[]): Promise<number> {
+    return this.cache.listAppend(redisKeys.sessionReplay(sessionId), events.map((event) => JSON.stringify(event)), {
       maxLength: this.settings.replayMaxEntries,
       ttlS: this.settings.ttlS.session,
     });
