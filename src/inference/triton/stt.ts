@@ -5,7 +5,11 @@
  */
 import type { InferResponse, TritonClient, TritonStream } from "@triton-client";
 import type { SpeechToText, SttStream, Transcript } from "../types";
+import { concatSamples } from "../../pipeline/audio/pcm";
 import { newSequenceId } from "./sequence-ids";
+
+/** Unanswered chunk requests per utterance before audio gathers into larger requests. */
+const MAX_IN_FLIGHT = 2;
 import { floatRow, hasOutput, outputFlag, outputScalar, outputText } from "./tensors";
 
 export interface SttModelOptions {
@@ -27,8 +31,14 @@ export class TritonSpeechToText implements SpeechToText {
 class TritonSttStream implements SttStream {
   private readonly sequenceId = newSequenceId();
   private sent = 0;
-  /** The latest chunk is held back so the request that ends the sequence carries real audio. */
-  private held?: Float32Array;
+  /**
+   * Audio not yet sent. The latest chunk always stays here, so the request that ends the sequence
+   * carries real audio; and while MAX_IN_FLIGHT requests are unanswered, chunks gather here and go
+   * as one larger request. A model that falls behind thus gets fewer, longer requests instead of a
+   * queue of thousands (back-pressure with a bounded number of requests per utterance).
+   */
+  private unsent: Float32Array[] = [];
+  private inFlight = 0;
   private partials: Promise<void>[] = [];
   private done = false;
 
@@ -40,20 +50,36 @@ class TritonSttStream implements SttStream {
 
   push(samples: Float32Array): void {
     if (this.done || samples.length === 0) return;
-    if (this.held) this.partials.push(this.consumePartials(this.send(this.held, false)));
-    this.held = samples;
+    this.unsent.push(samples);
+    this.sendAhead();
+  }
+
+  /** Sends all unsent audio but the latest chunk, when few enough requests are in flight. */
+  private sendAhead(): void {
+    if (this.done || this.unsent.length < 2 || this.inFlight >= MAX_IN_FLIGHT) return;
+    const latest = this.unsent.pop()!;
+    const audio = concatSamples(this.unsent);
+    this.unsent = [latest];
+    this.inFlight += 1;
+    const answered = this.consumePartials(this.send(audio, false)).finally(() => {
+      this.inFlight -= 1;
+      this.sendAhead();
+    });
+    this.partials.push(answered);
   }
 
   async finish(signal?: AbortSignal): Promise<Transcript> {
     if (this.done) throw new Error("STT stream already finished");
     this.done = true;
-    if (!this.held) {
+    if (this.unsent.length === 0) {
       this.stream.close();
       return { text: "", isFinal: true, confidence: 0 };
     }
+    const rest = concatSamples(this.unsent);
+    this.unsent = [];
     try {
       let final: Transcript | undefined;
-      for await (const response of this.send(this.held, true, signal)) {
+      for await (const response of this.send(rest, true, signal)) {
         const transcript = toTranscript(response);
         if (transcript?.isFinal) final = transcript;
       }
