@@ -6,7 +6,7 @@
  * A client that disconnects aborts its request, which cancels the work at Triton. Uploads are bounded
  * by server.bodyLimitBytes (1 MiB by default: about 32 s of 16 kHz 16-bit mono WAV).
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import type { LanguageModel, SpeechToText, TextToSpeech } from "../../inference/types";
@@ -89,31 +89,42 @@ export function inferenceRoutes(deps: InferenceRouteDeps): Hono {
     return Response.json({ text, usage: { completion_tokens: tokens }, latency_ms: Math.round(performance.now() - started) });
   };
 
-  const streamText = async (c: import("hono").Context) => {
-    const body = await readJson(c.req.raw, GenerateBody);
+  /**
+   * Streams SSE events from `produce`: a disconnecting client aborts its signal (cancelling the
+   * Triton request), a comment keeps an idle stream open, and a failure ends with an `error` event.
+   */
+  const sse = (c: Context, produce: (send: (event: string, data: unknown) => Promise<void>, signal: AbortSignal) => Promise<void>) => {
     const abort = new AbortController();
     return streamSSE(c, async (stream) => {
       stream.onAbort(() => abort.abort(new Error("client disconnected")));
       const heartbeat = setInterval(() => void stream.write(": keep-alive\n\n"), heartbeatMs);
+      const send = (event: string, data: unknown) => stream.writeSSE({ event, data: JSON.stringify(data) });
+      try {
+        await produce(send, abort.signal);
+      } catch (error) {
+        if (!abort.signal.aborted) await send("error", { message: errorText(error) });
+      } finally {
+        clearInterval(heartbeat);
+      }
+    });
+  };
+
+  const streamText = async (c: Context) => {
+    const body = await readJson(c.req.raw, GenerateBody);
+    return sse(c, async (send, signal) => {
       const started = performance.now();
       let firstTokenMs: number | undefined;
       let text = "";
       let tokens = 0;
-      try {
-        for await (const delta of deps.llm.stream(generationRequest(body), abort.signal)) {
-          firstTokenMs ??= performance.now() - started;
-          text += delta;
-          tokens += 1;
-          await stream.writeSSE({ event: "delta", data: JSON.stringify({ text: delta }) });
-        }
-        const usage = { completion_tokens: tokens };
-        const latency = { first_token_ms: round(firstTokenMs), total_ms: round(performance.now() - started) };
-        await stream.writeSSE({ event: "done", data: JSON.stringify({ text, usage, latency }) });
-      } catch (error) {
-        if (!abort.signal.aborted) await stream.writeSSE({ event: "error", data: JSON.stringify({ message: errorText(error) }) });
-      } finally {
-        clearInterval(heartbeat);
+      for await (const delta of deps.llm.stream(generationRequest(body), signal)) {
+        firstTokenMs ??= performance.now() - started;
+        text += delta;
+        tokens += 1;
+        await send("delta", { text: delta });
       }
+      const usage = { completion_tokens: tokens };
+      const latency = { first_token_ms: round(firstTokenMs), total_ms: round(performance.now() - started) };
+      await send("done", { text, usage, latency });
     });
   };
 
@@ -140,26 +151,16 @@ export function inferenceRoutes(deps: InferenceRouteDeps): Hono {
     return new Response(wav, { headers: { "content-type": "audio/wav" } });
   };
 
-  const speakStream = async (c: import("hono").Context) => {
+  const speakStream = async (c: Context) => {
     const body = await readJson(c.req.raw, SpeakBody);
-    const abort = new AbortController();
-    return streamSSE(c, async (stream) => {
-      stream.onAbort(() => abort.abort(new Error("client disconnected")));
-      const heartbeat = setInterval(() => void stream.write(": keep-alive\n\n"), heartbeatMs);
+    return sse(c, async (send, signal) => {
       let index = 0;
-      try {
-        for await (const chunk of deps.tts.synthesize(speakRequest(body), abort.signal)) {
-          const rate = body.sample_rate ?? chunk.sampleRate;
-          const pcm = float32ToPcm16(resample(chunk.samples, chunk.sampleRate, rate));
-          const data = { index: index++, audio_data: Buffer.from(pcm).toString("base64"), sample_rate: rate, format: "pcm_s16le" };
-          await stream.writeSSE({ event: "audio", data: JSON.stringify(data) });
-        }
-        await stream.writeSSE({ event: "done", data: JSON.stringify({ chunks: index }) });
-      } catch (error) {
-        if (!abort.signal.aborted) await stream.writeSSE({ event: "error", data: JSON.stringify({ message: errorText(error) }) });
-      } finally {
-        clearInterval(heartbeat);
+      for await (const chunk of deps.tts.synthesize(speakRequest(body), signal)) {
+        const rate = body.sample_rate ?? chunk.sampleRate;
+        const pcm = float32ToPcm16(resample(chunk.samples, chunk.sampleRate, rate));
+        await send("audio", { index: index++, audio_data: Buffer.from(pcm).toString("base64"), sample_rate: rate, format: "pcm_s16le" });
       }
+      await send("done", { chunks: index });
     });
   };
 

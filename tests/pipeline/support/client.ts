@@ -3,6 +3,7 @@
  * validated against the protocol module, and waits are bounded so a broken server fails a test
  * instead of hanging it.
  */
+import { withTimeout } from "../../../src/api/app";
 import { type ClientMessage, ServerMessage } from "../../../src/protocol/messages";
 
 export type Received = ServerMessage;
@@ -96,18 +97,6 @@ export class TestClient {
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
-  }
-}
-
-export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: Timer | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
