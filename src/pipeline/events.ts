@@ -25,7 +25,7 @@ export type PipelineEvent =
   | { kind: "llm_delta"; turn: Turn; text: string }
   | { kind: "llm_done"; turn: Turn }
   | { kind: "sentence"; turn: Turn; index: number; text: string }
-  | { kind: "sentences_done"; turn: Turn; count: number }
+  | { kind: "sentences_done"; turn: Turn }
   | {
       kind: "tts_audio";
       turn: Turn;

@@ -100,10 +100,6 @@ export class VoiceSession {
     return this.snapshot.sessionId;
   }
 
-  get lastSeq(): number {
-    return this.seq;
-  }
-
   get isEnded(): boolean {
     return this.ended;
   }

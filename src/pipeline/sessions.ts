@@ -39,10 +39,6 @@ export class SessionManager {
 
   constructor(private readonly deps: SessionManagerDeps) {}
 
-  get count(): number {
-    return this.live.size;
-  }
-
   async start(options: SessionSettings & { user_id?: string; conversation_id?: string }): Promise<VoiceSession> {
     const userId = options.user_id ?? "anonymous";
     const conversation = await this.deps.sessions.openConversation(userId, options.conversation_id);

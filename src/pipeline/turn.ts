@@ -16,7 +16,6 @@ interface SpokenSentence {
 
 export class Turn {
   readonly id = randomUUID();
-  readonly createdAt = Date.now();
   private readonly controller = new AbortController();
   private readonly marks = new Map<Mark, number>();
   state: TurnState = "running";

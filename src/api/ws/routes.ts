@@ -80,7 +80,7 @@ export function webSocketEndpoints(deps: WebSocketDeps) {
     for (const connection of connections) connection.shutdown();
   };
 
-  return { routes, websocket, shutdown, get connectionCount() { return connections.size; } };
+  return { routes, websocket, shutdown };
 }
 
 function serverOf(env: unknown): Server<SocketData> | undefined {

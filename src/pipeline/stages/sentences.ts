@@ -24,7 +24,7 @@ export class SentenceStage extends Stage {
         const state = this.state(event.turn);
         this.emitSentences(event.turn, state.splitter.flush());
         this.turns.delete(event.turn.id);
-        return this.forward({ kind: "sentences_done", turn: event.turn, count: state.count });
+        return this.forward({ kind: "sentences_done", turn: event.turn });
       }
       case "interrupt":
         this.turns.delete(event.turn.id);

@@ -27,10 +27,6 @@ export class VadStage extends Stage {
     super();
   }
 
-  get isSpeaking(): boolean {
-    return this.speaking;
-  }
-
   protected override async process(event: PipelineEvent): Promise<void> {
     this.forward(event);
     if (event.kind !== "audio") return;
