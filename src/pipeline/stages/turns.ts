@@ -57,7 +57,10 @@ export class TurnStage extends Stage {
   }
 
   private async onFinalTranscript(event: EventOf<"transcript">): Promise<void> {
-    const ignoreAsEcho = this.speechBeganDuringReply && this.replying;
+    // Speech that began over the reply and never reached barge-in is ignored while the reply runs
+    // (a backchannel). Without echo cancellation it is ignored even once the reply has ended: it
+    // may be Morgan's own voice, and its transcript arrives only after the reply's last words.
+    const ignoreAsEcho = this.speechBeganDuringReply && (this.replying || !this.deps.settings().echoCancellation);
     this.speechBeganDuringReply = false;
     const text = event.transcript.text.trim();
     if (ignoreAsEcho) {
