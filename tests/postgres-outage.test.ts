@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { createApp, Lifecycle } from "../src/api/app.ts";
+import { startTelemetry } from "../src/telemetry/index.ts";
 import type { Config } from "../src/config/schema.ts";
 import { openStorage, type Storage } from "../src/storage/index.ts";
 import { JOURNAL_FILE } from "../src/storage/pending-writes.ts";
@@ -82,7 +83,7 @@ describe("PostgreSQL outage", () => {
     expect((await manager.getContext(conversation.id)).map((m) => m.content)).toEqual(["m1", "m2", "m3", "m4", "m5", "m6", "m7"]);
     const health = await storage.health();
     expect(health.postgres).toMatchObject({ status: "down", pendingWrites: 7 });
-    const { app } = createApp({ config, logger, storage, lifecycle: new Lifecycle(logger) });
+    const { app } = createApp({ config, logger, storage, lifecycle: new Lifecycle(logger), telemetry: startTelemetry(config.telemetry, logger, "test") });
     const listed = await app.request(`/v1/conversations/${conversation.id}/messages`);
     expect(listed.status).toBe(503);
     const healthResponse = (await (await app.request("/health")).json()) as { status: string };

@@ -75,3 +75,14 @@ export interface TextToSpeech {
   /** Streams audio as it is synthesised (at least one chunk per sentence). */
   synthesize(request: SynthesisRequest, signal?: AbortSignal): AsyncIterable<AudioChunk>;
 }
+
+/** The four models a voice session uses. */
+export interface Models {
+  vad: VoiceActivityDetector;
+  stt: SpeechToText;
+  llm: LanguageModel;
+  tts: TextToSpeech;
+}
+
+/** The Triton model serving each role (configuration: MORGAN_TRITON_MODEL_*). */
+export type ModelNames = Record<keyof Models, string>;

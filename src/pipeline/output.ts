@@ -8,7 +8,7 @@
  */
 import type { Logger } from "pino";
 import type { OutgoingMessage } from "../protocol/messages";
-import { durationMs, float32ToPcm16, resample } from "./audio/pcm";
+import { durationMs, float32ToPcm16, resample } from "../audio/pcm";
 import type { EventOf, PipelineEvent } from "./events";
 import type { PipelineStore } from "./ports";
 import type { ResolvedSettings } from "./settings";
@@ -72,7 +72,7 @@ export class ReplyOutput {
 
   private afterPlayout(turn: Turn, work: () => Promise<void>): void {
     const previous = this.playouts.get(turn.id) ?? Promise.resolve();
-    const next = previous.then(work).catch((error) => this.deps.log.error({ err: error, turn: turn.id }, "reply delivery failed"));
+    const next = previous.then(work).catch((error) => this.deps.log.error({ err: error, turn_id: turn.id }, "reply delivery failed"));
     this.playouts.set(turn.id, next);
     this.track(next);
     void next.finally(() => {
@@ -160,7 +160,7 @@ export class ReplyOutput {
         metadata: { turn_id: turn.id, latency: turn.latency(), ...(interrupted ? { full_text: turn.text } : {}) },
       });
     } catch (error) {
-      this.deps.log.error({ err: error, turn: turn.id }, "storing the reply failed");
+      this.deps.log.error({ err: error, turn_id: turn.id }, "storing the reply failed");
       this.deps.send({ type: "error", data: { code: "storage_failed", message: "the reply could not be stored", recoverable: true } });
     }
   }

@@ -6,11 +6,13 @@
  *                                      (text turns enter at "turns")
  */
 import type { Logger } from "pino";
-import type { LanguageModel, SpeechToText, TextToSpeech, VoiceActivityDetector } from "../inference/types";
+import type { Models } from "../inference/types";
 import { type ClientMessage, LIMITS, type OutgoingMessage } from "../protocol/messages";
-import { pcm16ToFloat32, resample } from "./audio/pcm";
+import { pcm16ToFloat32, resample } from "../audio/pcm";
 import { ReplyOutput } from "./output";
+import type { Observers } from "../telemetry/events";
 import type { PipelineStore, SessionSnapshot, SessionStatePort } from "./ports";
+import { SessionObserver } from "./session-observer";
 import { type ResolvedSettings, applySettings } from "./settings";
 import { Pipeline } from "./stage";
 import { LlmStage } from "./stages/llm";
@@ -21,13 +23,6 @@ import { TurnStage } from "./stages/turns";
 import { VadStage } from "./stages/vad";
 
 const MODEL_SAMPLE_RATE = 16000;
-
-export interface Models {
-  vad: VoiceActivityDetector;
-  stt: SpeechToText;
-  llm: LanguageModel;
-  tts: TextToSpeech;
-}
 
 export interface SessionDeps {
   models: Models;
@@ -40,6 +35,7 @@ export interface SessionDeps {
   audioLeadMs: number;
   /** Messages kept in memory for resume on this instance. */
   replayLimit: number;
+  observers: Observers;
 }
 
 /** Where a session's messages go while a client is connected. */
@@ -55,6 +51,7 @@ export class VoiceSession {
   private readonly pipeline: Pipeline;
   private readonly turns: TurnStage;
   private readonly output: ReplyOutput;
+  private readonly observer: SessionObserver;
   private ended = false;
 
   constructor(
@@ -82,6 +79,7 @@ export class VoiceSession {
       audioLeadMs: deps.audioLeadMs,
       log: deps.log,
     });
+    this.observer = new SessionObserver(deps.observers, { sessionId: snapshot.sessionId, conversationId: snapshot.conversationId });
     this.pipeline = new Pipeline(
       [
         new VadStage(models.vad, current),
@@ -93,6 +91,7 @@ export class VoiceSession {
       ],
       this.output.handle,
       deps.log,
+      this.observer.hop,
     );
   }
 
@@ -118,6 +117,7 @@ export class VoiceSession {
     this.replay.push({ seq: this.seq, json });
     if (this.replay.length > this.deps.replayLimit) this.replay.shift();
     this.deps.state.appendReplay(this.id, this.seq, json);
+    this.observer.sent(message);
     this.transport?.send(json);
   }
 

@@ -6,9 +6,12 @@
 import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import type { Logger } from "pino";
 import type { SessionSettings } from "../protocol/messages";
+import type { Observers } from "../telemetry/events";
+import type { Models } from "../inference/types";
+import { sessionLogger } from "../logging/index.ts";
 import type { PipelineStore, SessionSnapshot, SessionStatePort, SessionStore } from "./ports";
 import { type ResolvedSettings, applySettings } from "./settings";
-import { type Models, type Transport, VoiceSession } from "./session";
+import { type Transport, VoiceSession } from "./session";
 
 export interface SessionManagerDeps {
   models: Models;
@@ -22,6 +25,7 @@ export interface SessionManagerDeps {
   replayLimit: number;
   /** How long a disconnected session waits for its client to resume. */
   resumeWindowMs: number;
+  observers: Observers;
 }
 
 export class SessionError extends Error {
@@ -37,7 +41,9 @@ export class SessionManager {
   private readonly live = new Map<string, VoiceSession>();
   private readonly expiry = new Map<string, Timer>();
 
-  constructor(private readonly deps: SessionManagerDeps) {}
+  constructor(private readonly deps: SessionManagerDeps) {
+    deps.observers.provide("active_sessions", () => this.live.size);
+  }
 
   async start(options: SessionSettings & { user_id?: string; conversation_id?: string }): Promise<VoiceSession> {
     const userId = options.user_id ?? "anonymous";
@@ -62,6 +68,7 @@ export class SessionManager {
     };
     const session = this.build(snapshot, applySettings(this.deps.defaults, options), 0);
     await session.saveState();
+    this.deps.observers.observe({ type: "session_opened", sessionId, resumed: false });
     return session;
   }
 
@@ -84,7 +91,9 @@ export class SessionManager {
     const missed = await this.deps.state.replaySince(sessionId, lastSeq);
     // The old instance may have sent more after its last snapshot: continue after the newest seq.
     const newestSeq = missed.reduce((max, json) => Math.max(max, (JSON.parse(json) as { seq: number }).seq), savedSeq);
-    return { session: this.build(snapshot, settings, newestSeq), missed };
+    const session = this.build(snapshot, settings, newestSeq);
+    this.deps.observers.observe({ type: "session_opened", sessionId, resumed: true });
+    return { session, missed };
   }
 
   /** The socket went away: keep the session for the resume window, then end it. */
@@ -99,8 +108,9 @@ export class SessionManager {
 
   async end(session: VoiceSession, status: "completed" | "expired" | "shutdown"): Promise<number> {
     this.cancelExpiry(session.id);
-    this.live.delete(session.id);
+    const wasLive = this.live.delete(session.id);
     const duration = await session.end();
+    if (wasLive) this.deps.observers.observe({ type: "session_closed", sessionId: session.id, status });
     try {
       await this.deps.sessions.endSession(session.id, status);
       // A shut-down instance leaves the state so the client can resume elsewhere.
@@ -117,7 +127,7 @@ export class SessionManager {
   }
 
   private build(snapshot: Omit<SessionSnapshot, "settings" | "lastSeq">, settings: ResolvedSettings, lastSeq: number) {
-    const log = this.deps.log.child({ session_id: snapshot.sessionId });
+    const log = sessionLogger(snapshot.sessionId, this.deps.log);
     const session = new VoiceSession(snapshot, settings, { ...this.deps, log }, lastSeq);
     this.live.set(session.id, session);
     return session;

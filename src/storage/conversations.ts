@@ -13,7 +13,7 @@ import { applyConversationCreate, applyConversationDelete, applyMessageAppend } 
 import type { CacheBackend } from "./cache-backend.ts";
 import { sqlState } from "./db.ts";
 import type { DurableWriter } from "./durable-writer.ts";
-import { ConflictError, NotFoundError } from "./errors.ts";
+import { ConflictError, InvalidCursorError, NotFoundError } from "./errors.ts";
 import { redisKeys } from "./keys.ts";
 import { KeyedMutex } from "./keyed-mutex.ts";
 import { type ConversationSnapshot, MemoryTier } from "./memory-tier.ts";
@@ -293,7 +293,7 @@ export class ConversationManager {
     this.#memory.set(updated, true);
     await this.#storeSnapshotInRedis(updated);
     await this.#pointUserAt(conversation);
-    this.logger.warn({ conversationId: write.conversationId, messageId: write.id }, "message journaled; postgres unavailable");
+    this.logger.warn({ conversation_id: write.conversationId, message_id: write.id }, "message journaled; postgres unavailable");
     return message;
   }
 
@@ -361,10 +361,6 @@ function provisionalMessage(write: MessageAppendWrite, sequenceNumber: number): 
     metadata: write.metadata,
     createdAt: write.createdAt,
   };
-}
-
-export class InvalidCursorError extends Error {
-  override readonly name = "InvalidCursorError";
 }
 
 /** PostgreSQL's text form of a timestamptz, e.g. "2026-11-25 10:32:58.091234+00". */

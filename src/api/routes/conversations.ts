@@ -1,6 +1,6 @@
 /** Read and delete conversations over REST; writes come from the voice pipeline, not from here. */
 import { z } from "zod";
-import type { AppHono, RouteContext } from "../app.ts";
+import type { AppHono, RouteContext } from "../context.ts";
 import { parseInput } from "../middleware/validate.ts";
 
 const pageQuery = {

@@ -10,7 +10,7 @@ import { type Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import type { LanguageModel, SpeechToText, TextToSpeech } from "../../inference/types";
-import { concatSamples, decodeWav, encodeWav, float32ToPcm16, resample } from "../../pipeline/audio/pcm";
+import { concatSamples, decodeWav, encodeWav, float32ToPcm16, resample } from "../../audio/pcm";
 import { LIMITS, SUPPORTED_SAMPLE_RATES } from "../../protocol/messages";
 import { RequestValidationError } from "../middleware/errors.ts";
 import { parseInput } from "../middleware/validate.ts";

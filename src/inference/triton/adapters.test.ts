@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { TritonClient } from "@triton-client";
 import { pcmChunks, silence, speak, wordErrorRate } from "../../../tests/pipeline/support/speech";
-import { pcm16ToFloat32 } from "../../pipeline/audio/pcm";
+import { pcm16ToFloat32 } from "../../audio/pcm";
 import { tritonModels } from "./index";
 
 const url = process.env.TRITON_URL ?? "127.0.0.1:8101";

@@ -1,17 +1,10 @@
 /** Morgan's stage adapters on Triton, built from configuration: model names swap engines. */
 import type { TritonClient } from "@triton-client";
-import type { Models } from "../../pipeline/session";
+import type { ModelNames, Models } from "../types";
 import { TritonLanguageModel } from "./llm";
 import { TritonSpeechToText } from "./stt";
 import { TritonTextToSpeech } from "./tts";
 import { TritonVad } from "./vad";
-
-export interface ModelNames {
-  vad: string;
-  stt: string;
-  llm: string;
-  tts: string;
-}
 
 export function tritonModels(client: TritonClient, names: ModelNames, requestTimeoutMs: number): Models {
   return {

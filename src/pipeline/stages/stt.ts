@@ -4,7 +4,7 @@
  * finalises it at the end of speech or at the client's utterance_end.
  */
 import type { SpeechToText, SttStream } from "../../inference/types";
-import { durationMs } from "../audio/pcm";
+import { durationMs } from "../../audio/pcm";
 import type { EventOf, PipelineEvent } from "../events";
 import type { ResolvedSettings } from "../settings";
 import { Stage } from "../stage";

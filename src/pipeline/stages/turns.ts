@@ -64,7 +64,8 @@ export class TurnStage extends Stage {
     this.speechBeganDuringReply = false;
     const text = event.transcript.text.trim();
     if (ignoreAsEcho) {
-      this.log.info({ text }, "speech during the reply was too short for barge-in; ignored");
+      // The user's words never go into the logs: only how long the ignored transcript was.
+      this.log.info({ chars: text.length }, "speech during the reply was too short for barge-in; ignored");
       return;
     }
     if (text === "") return;

@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { decodeWav, float32ToPcm16, resample } from "../../../src/pipeline/audio/pcm";
+import { decodeWav, float32ToPcm16, resample } from "../../../src/audio/pcm";
 
 export function speak(text: string, voice = "slt", sampleRate = 16000): Float32Array {
   const dir = mkdtempSync(join(tmpdir(), "morgan-speech-"));
