@@ -178,8 +178,11 @@ export class TracingObserver implements Observer {
 
 function touch(stages: Map<string, StageWindow>, stage: string, position: number, at: number): void {
   const window = stages.get(stage);
-  if (window) window.last = at;
-  else stages.set(stage, { position, first: at, last: at });
+  if (!window) stages.set(stage, { position, first: at, last: at });
+  else {
+    window.first = Math.min(window.first, at);
+    window.last = Math.max(window.last, at);
+  }
 }
 
 function turnAttributes(turn: ObservationOf<"turn_ended">): Attributes {
