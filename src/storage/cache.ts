@@ -95,10 +95,6 @@ export class FailoverCache implements CacheBackend {
     return this.#read((tier) => tier.listRangeBytes(key, start, stop));
   }
 
-  incrementBy(key: string, amount: number, ttlS: number): Promise<number> {
-    return this.#write([key], (tier) => tier.incrementBy(key, amount, ttlS));
-  }
-
   ttlMs(key: string): Promise<number | null> {
     return this.#read((tier) => tier.ttlMs(key));
   }

@@ -57,15 +57,20 @@ export interface PageOptions {
   cursor?: string | null;
 }
 
-/** The pointer stored at conv:context:{user_id}. */
+/** The pointer stored at conv:context:{user_id}: the conversation the user used last. */
 interface UserContextPointer {
   conversationId: string;
-  updatedAt: string;
 }
 
 export class ConversationManager {
   readonly #memory: MemoryTier;
   readonly #appendLock = new KeyedMutex();
+  /**
+   * The pointer this process last wrote per user, so a user talking on in one conversation costs no
+   * write per message: it is written when it changes. Entries live cache.memoryTtlS, like the memory
+   * tier, which bounds how long another process's newer pointer can be overwritten late.
+   */
+  readonly #pointers = new Map<string, { conversationId: string; until: number }>();
 
   constructor(
     private readonly writer: DurableWriter,
@@ -105,7 +110,7 @@ export class ConversationManager {
     return (await this.#snapshot(id))?.conversation ?? null;
   }
 
-  /** The user's most recently active conversation (e.g. to resume), or null. */
+  /** The user's most recently used conversation, or null: what `start` with conversation_id "latest" continues. */
   async getLatestConversation(userId: string): Promise<Conversation | null> {
     const pointer = await this.#readJson<UserContextPointer>(redisKeys.conversationContext(userId));
     if (pointer) {
@@ -214,6 +219,7 @@ export class ConversationManager {
     await this.cache.delete(redisKeys.conversationMessages(id));
     const pointer = await this.#readJson<UserContextPointer>(redisKeys.conversationContext(snapshot.conversation.userId));
     if (pointer?.conversationId === id) await this.cache.delete(redisKeys.conversationContext(snapshot.conversation.userId));
+    if (this.#pointers.get(snapshot.conversation.userId)?.conversationId === id) this.#pointers.delete(snapshot.conversation.userId);
     if (outcome.status === "committed" && !outcome.value) throw new NotFoundError("conversation", id);
   }
 
@@ -303,8 +309,15 @@ export class ConversationManager {
   }
 
   async #pointUserAt(conversation: Conversation): Promise<void> {
-    const pointer: UserContextPointer = { conversationId: conversation.id, updatedAt: conversation.updatedAt };
-    await this.cache.set(redisKeys.conversationContext(conversation.userId), JSON.stringify(pointer), this.settings.cache.ttlS.conversationContext);
+    const { userId, id } = conversation;
+    const written = this.#pointers.get(userId);
+    if (written && written.conversationId === id && written.until > Date.now()) return;
+    const pointer: UserContextPointer = { conversationId: id };
+    await this.cache.set(redisKeys.conversationContext(userId), JSON.stringify(pointer), this.settings.cache.ttlS.conversationContext);
+    this.#pointers.delete(userId);
+    this.#pointers.set(userId, { conversationId: id, until: Date.now() + this.settings.cache.memoryTtlS * 1000 });
+    // Oldest first in insertion order: keep as many users as the memory tier keeps conversations.
+    if (this.#pointers.size > this.settings.cache.memoryMaxConversations) this.#pointers.delete(this.#pointers.keys().next().value!);
   }
 
   async #readJson<T>(key: string): Promise<T | null> {
