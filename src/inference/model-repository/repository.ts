@@ -7,7 +7,7 @@
  * once the model is no longer in use; what keeps it in use is not only requests still queued or
  * running: Triton 2.51 keeps a model UNLOADING for as long as any gRPC stream (ModelStreamInfer)
  * that has sent it a request stays open, even when every request on it has finished (reproduced in
- * src/inference/model-repository/repository.test.ts). Morgan closes its streams when a request ends
+ * tests/admin-models.test.ts). Morgan closes its streams when a request ends
  * (STT: when the utterance ends), so a model stuck here has work queued behind it or a client that
  * holds a stream open; the error says so, with the model's statistics, instead of waiting forever.
  */
