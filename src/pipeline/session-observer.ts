@@ -35,7 +35,7 @@ export class SessionObserver {
   readonly hop: HopObserver = (from, to, position, event) => {
     const at = performance.now();
     this.track(event, from, position, at);
-    if (!this.observers.wants("stage_event")) return;
+    if (event.kind === "audio" ? !this.observers.wantsAudio() : !this.observers.wants("stage_event")) return;
     const turnId = "turn" in event ? event.turn?.id : undefined;
     const utterance = turnId === undefined ? this.utterance : undefined;
     this.observers.observe({ type: "stage_event", sessionId: this.ids.sessionId, from, to, position, kind: event.kind, turnId, utterance, at });

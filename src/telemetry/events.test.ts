@@ -27,6 +27,19 @@ describe("Observers", () => {
     expect(observers.wants("stage_event")).toBe(false);
   });
 
+  test("stage events of microphone audio reach only the observers that ask for them", () => {
+    const observers = new Observers();
+    const plain: string[] = [];
+    const withAudio: string[] = [];
+    observers.add({ types: ["stage_event"], observe: (o) => o.type === "stage_event" && plain.push(o.kind) });
+    expect(observers.wantsAudio()).toBe(false);
+    observers.add({ audio: true, observe: (o) => o.type === "stage_event" && withAudio.push(o.kind) });
+    expect(observers.wantsAudio()).toBe(true);
+    for (const kind of ["audio", "speech_started"]) observers.observe({ type: "stage_event", sessionId: "s", from: "vad", to: "stt", position: 1, kind, at: 0 });
+    expect(plain).toEqual(["speech_started"]);
+    expect(withAudio).toEqual(["audio", "speech_started"]);
+  });
+
   test("an observer that throws is reported and disturbs neither the emitter nor the others", () => {
     const failures: unknown[] = [];
     const observers = new Observers((error) => failures.push(error));

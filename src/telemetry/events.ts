@@ -91,6 +91,11 @@ export type Reading = "active_sessions" | "active_connections" | "journal_depth"
 export interface Observer {
   /** The observation types this observer handles; every type when absent. */
   readonly types?: readonly ObservationType[];
+  /**
+   * Also the stage events of microphone audio (kind "audio", 50 a second per session on each link);
+   * without it an observer of stage events sees every other kind only.
+   */
+  readonly audio?: boolean;
   observe(observation: Observation): void;
 }
 
@@ -102,6 +107,7 @@ export interface Observer {
 export class Observers {
   readonly #byType = new Map<ObservationType, Observer[]>();
   readonly #everything: Observer[] = [];
+  readonly #audio: Observer[] = [];
   readonly #readers = new Map<Reading, Set<() => number>>();
 
   constructor(private readonly onError: (error: unknown) => void = () => {}) {}
@@ -114,8 +120,10 @@ export class Observers {
       list.push(observer);
       this.#byType.set(type, list);
     }
+    if (observer.audio && (!observer.types || observer.types.includes("stage_event"))) this.#audio.push(observer);
     return () => {
       remove(this.#everything, observer);
+      remove(this.#audio, observer);
       for (const list of this.#byType.values()) remove(list, observer);
     };
   }
@@ -124,7 +132,16 @@ export class Observers {
     return this.#everything.length > 0 || (this.#byType.get(type)?.length ?? 0) > 0;
   }
 
+  /** Whether anyone observes the stage events of microphone audio. */
+  wantsAudio(): boolean {
+    return this.#audio.length > 0;
+  }
+
   observe(observation: Observation): void {
+    if (observation.type === "stage_event" && observation.kind === "audio") {
+      for (const observer of this.#audio) this.#deliver(observer, observation);
+      return;
+    }
     for (const observer of this.#everything) this.#deliver(observer, observation);
     const typed = this.#byType.get(observation.type);
     if (typed) for (const observer of typed) this.#deliver(observer, observation);

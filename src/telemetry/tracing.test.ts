@@ -42,7 +42,6 @@ function tracing(sampler: "always_on" | "always_off" = "always_on") {
 
 function voiceTurn(t: ReturnType<typeof tracing>, turnId: string, outcome: TurnOutcome, base: number) {
   const utterance = 1;
-  t.travel("vad", "audio", base, { utterance }); // ignored: audio flows all the time
   t.travel("vad", "speech_started", base + 100, { utterance });
   t.travel("stt", "transcript", base + 400, { utterance }); // a partial, passing every stage
   t.travel("vad", "speech_stopped", base + 1000, { utterance });

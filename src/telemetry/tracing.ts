@@ -100,6 +100,7 @@ interface SessionTrace {
   turns: Map<string, TurnTrace>;
 }
 
+/** Microphone audio flows all the time, so it is not observed: the events it causes (speech, transcripts) mark the work. */
 export class TracingObserver implements Observer {
   readonly types: readonly ObservationType[] = ["stage_event", "turn_started", "turn_ended", "session_closed"];
   readonly #sessions = new Map<string, SessionTrace>();
@@ -129,8 +130,6 @@ export class TracingObserver implements Observer {
   }
 
   #stageEvent(event: ObservationOf<"stage_event">): void {
-    // Microphone audio flows all the time; the events it causes (speech, transcripts) mark the work.
-    if (event.kind === "audio") return;
     const session = this.#session(event.sessionId);
     let stages: Map<string, StageWindow> | undefined;
     if (event.turnId !== undefined) {
