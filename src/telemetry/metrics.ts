@@ -67,23 +67,12 @@ export class MetricsObserver implements Observer {
     });
     this.#errors = new Counter({ name: "morgan_errors_total", help: "Errors sent to clients, by protocol error code", labelNames: ["code"], registers });
     const latency = (name: string, help: string) => new Histogram({ name, help, buckets: LATENCY_BUCKETS, registers });
+    const latencyByModel = (name: string, help: string) => new Histogram({ name, help, labelNames: ["model"], buckets: LATENCY_BUCKETS, registers });
     this.#endpointing = latency("morgan_endpointing_delay_seconds", "Silence the VAD waited for before it ended the user's turn");
     this.#sttFinal = latency("morgan_stt_final_seconds", "End of speech to the final transcript");
     this.#firstAudio = latency("morgan_end_of_speech_to_first_audio_seconds", "End of speech to the first reply audio sent (voice turns)");
-    this.#llmFirstToken = new Histogram({
-      name: "morgan_llm_time_to_first_token_seconds",
-      help: "LLM request to its first token",
-      labelNames: ["model"],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.#ttsFirstChunk = new Histogram({
-      name: "morgan_tts_first_chunk_seconds",
-      help: "TTS request to its first audio chunk",
-      labelNames: ["model"],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
+    this.#llmFirstToken = latencyByModel("morgan_llm_time_to_first_token_seconds", "LLM request to its first token");
+    this.#ttsFirstChunk = latencyByModel("morgan_tts_first_chunk_seconds", "TTS request to its first audio chunk");
     this.#requests = new Histogram({
       name: "morgan_triton_request_duration_seconds",
       help: "Model calls (a VAD frame, an STT final, a whole generation or synthesis), by model and outcome",

@@ -15,16 +15,9 @@ import { z } from "zod";
 import { ModelRepositoryError } from "../../inference/model-repository/repository.ts";
 import type { AppHono, RouteContext } from "../context.ts";
 import { requireOperator } from "../middleware/admin.ts";
-import { parseInput } from "../middleware/validate.ts";
+import { integerParam, parseInput } from "../middleware/validate.ts";
 
-const actionQuery = z.strictObject({
-  timeout_s: z.coerce
-    .number({ error: "expected seconds between 1 and 3600" })
-    .int({ error: "expected seconds between 1 and 3600" })
-    .min(1, { error: "expected seconds between 1 and 3600" })
-    .max(3600, { error: "expected seconds between 1 and 3600" })
-    .optional(),
-});
+const actionQuery = z.strictObject({ timeout_s: integerParam(1, 3600, "seconds").optional() });
 const ACTIONS = ["load", "unload", "reload"] as const;
 
 export function registerAdminModelRoutes(app: AppHono, { services }: RouteContext): void {
