@@ -170,7 +170,11 @@ export class FailoverCache implements CacheBackend {
 
   #watch(client: Redis): void {
     client.on("ready", () => void this.#returnToRedis());
-    client.on("close", () => this.#markAway(new Error("redis connection closed")));
+    client.on("close", () => {
+      // A lost connection is a failure too, even when no command was in flight to notice it.
+      if (this.#redisReady) this.observers.observe({ type: "storage_error", backend: "redis", kind: "unavailable" });
+      this.#markAway(new Error("redis connection closed"));
+    });
     // ioredis emits "error" on every failed reconnect; the state change is logged once by #markAway.
     client.on("error", () => {});
   }

@@ -115,7 +115,7 @@ export class ConversationManager {
     const pointer = await this.#readJson<UserContextPointer>(redisKeys.conversationContext(userId));
     if (pointer) {
       const conversation = await this.getConversation(pointer.conversationId);
-      if (conversation) return conversation;
+      if (conversation?.userId === userId) return conversation;
     }
     const [row] = await this.writer.read((db) =>
       db.select().from(conversations).where(eq(conversations.userId, userId)).orderBy(desc(conversations.updatedAt), desc(conversations.id)).limit(1),

@@ -67,9 +67,9 @@ export type Observation =
   /** The tier now serving, on start and on every change. */
   | { type: "storage_tier"; component: StorageComponent; tier: StorageTier }
   /**
-   * A failed Redis command or PostgreSQL operation: `unavailable` when the server could not be
-   * reached in time (Morgan falls back to the in-process cache or the journal), `rejected` when it
-   * answered with an error (a constraint, a wrong type).
+   * A failed Redis command or PostgreSQL operation, or a lost Redis connection: `unavailable` when
+   * the server could not be reached in time (Morgan falls back to the in-process cache or the
+   * journal), `rejected` when it answered with an error (a constraint, a wrong type).
    */
   | { type: "storage_error"; backend: "redis" | "postgres"; kind: "unavailable" | "rejected" }
   | { type: "session_opened"; sessionId: string; resumed: boolean }

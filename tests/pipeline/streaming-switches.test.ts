@@ -5,6 +5,7 @@
  * `start` with conversation_id "latest" continues the conversation the user used last.
  */
 import { describe, expect, test } from "bun:test";
+import { randomUUID } from "node:crypto";
 import { TestClient, streamAudio } from "./support/client";
 import { useServer } from "./support/server";
 import { pcmChunks, silence, speak, wordErrorRate } from "./support/speech";
@@ -52,7 +53,9 @@ describe("real-time processing off", () => {
   }, 60_000);
 
   test('start with conversation_id "latest" continues the conversation the user used last', async () => {
-    const first = await TestClient.connect(`${server.wsUrl}/ws/stream/returning-user`);
+    // Fresh users: the servers of earlier runs shared this Redis, and their pointers would name conversations gone with their databases.
+    const [returning, stranger] = [`returning-${randomUUID()}`, `stranger-${randomUUID()}`];
+    const first = await TestClient.connect(`${server.wsUrl}/ws/stream/${returning}`);
     first.send({ type: "start", data: { conversation_id: "latest" } });
     const opened = (await first.next("session_started")).data.conversation_id;
     first.send({ type: "text", data: { text: "remember the lighthouse" } });
@@ -60,14 +63,14 @@ describe("real-time processing off", () => {
     first.send({ type: "stop" });
     await first.closed();
 
-    const again = await TestClient.connect(`${server.wsUrl}/ws/stream/returning-user`);
+    const again = await TestClient.connect(`${server.wsUrl}/ws/stream/${returning}`);
     again.send({ type: "start", data: { conversation_id: "latest" } });
     expect((await again.next("session_started")).data.conversation_id).toBe(opened);
     again.close();
 
-    const stranger = await TestClient.connect(`${server.wsUrl}/ws/stream/someone-else`);
-    stranger.send({ type: "start", data: { conversation_id: "latest" } });
-    expect((await stranger.next("session_started")).data.conversation_id).not.toBe(opened);
-    stranger.close();
+    const other = await TestClient.connect(`${server.wsUrl}/ws/stream/${stranger}`);
+    other.send({ type: "start", data: { conversation_id: "latest" } });
+    expect((await other.next("session_started")).data.conversation_id).not.toBe(opened);
+    other.close();
   }, 60_000);
 });
