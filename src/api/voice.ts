@@ -7,6 +7,7 @@ import type { TritonClient } from "@triton-client";
 import { tritonModels } from "../inference/triton/index.ts";
 import type { ResolvedSettings } from "../pipeline/settings.ts";
 import { SessionManager } from "../pipeline/sessions.ts";
+import { chatTemplate } from "../pipeline/text/chat-template.ts";
 import { pipelineStore, sessionState, sessionStore } from "../storage/pipeline-ports.ts";
 import type { Config } from "../config/schema.ts";
 import type { PipelineExtension } from "../main.ts";
@@ -29,6 +30,7 @@ export function sessionDefaults(pipeline: Config["pipeline"]): ResolvedSettings 
     echoCancellation: pipeline.echoCancellation,
     maxResponseTokens: pipeline.maxResponseTokens,
     temperature: pipeline.temperature,
+    repetitionPenalty: pipeline.repetitionPenalty,
   };
 }
 
@@ -48,6 +50,7 @@ export function voiceExtension(services: Services, triton: TritonClient): Pipeli
     audioLeadMs: config.pipeline.audioLeadMs,
     replayLimit: config.cache.replayMaxEntries,
     resumeWindowMs: config.pipeline.resumeWindowS * 1000,
+    chatTemplate: chatTemplate(config.pipeline.chatTemplate),
   });
   const ws = webSocketEndpoints({
     sessions,
@@ -60,11 +63,13 @@ export function voiceExtension(services: Services, triton: TritonClient): Pipeli
   });
   const http = inferenceRoutes({
     ...models,
+    chatTemplate: chatTemplate(config.pipeline.chatTemplate),
     defaults: {
       voice: defaults.voice,
       speed: defaults.speed,
       maxTokens: defaults.maxResponseTokens,
       temperature: defaults.temperature,
+      repetitionPenalty: defaults.repetitionPenalty,
       language: defaults.language,
     },
   });

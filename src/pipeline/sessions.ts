@@ -9,6 +9,7 @@ import type { SessionSettings } from "../protocol/messages";
 import type { PipelineStore, SessionSnapshot, SessionStatePort, SessionStore } from "./ports";
 import { type ResolvedSettings, applySettings } from "./settings";
 import { type Models, type Transport, VoiceSession } from "./session";
+import type { ChatTemplate } from "./text/chat-template";
 
 export interface SessionManagerDeps {
   models: Models;
@@ -20,13 +21,14 @@ export interface SessionManagerDeps {
   chunkBytes: number;
   audioLeadMs: number;
   replayLimit: number;
+  chatTemplate: ChatTemplate;
   /** How long a disconnected session waits for its client to resume. */
   resumeWindowMs: number;
 }
 
 export class SessionError extends Error {
   constructor(
-    readonly code: "not_found" | "resume_failed",
+    readonly code: "not_found" | "resume_failed" | "invalid_settings",
     message: string,
   ) {
     super(message);
@@ -40,6 +42,7 @@ export class SessionManager {
   constructor(private readonly deps: SessionManagerDeps) {}
 
   async start(options: SessionSettings & { user_id?: string; conversation_id?: string }): Promise<VoiceSession> {
+    await this.checkSettings(options);
     const userId = options.user_id ?? "anonymous";
     const conversation = await this.deps.sessions.openConversation(userId, options.conversation_id);
     if (!conversation) {
@@ -85,6 +88,28 @@ export class SessionManager {
     // The old instance may have sent more after its last snapshot: continue after the newest seq.
     const newestSeq = missed.reduce((max, json) => Math.max(max, (JSON.parse(json) as { seq: number }).seq), savedSeq);
     return { session: this.build(snapshot, settings, newestSeq), missed };
+  }
+
+  /** Applies a client's `config` once what it asks for is known to be available. */
+  async configure(session: VoiceSession, patch: SessionSettings): Promise<void> {
+    await this.checkSettings(patch);
+    session.handle({ type: "config", data: patch });
+  }
+
+  /** Checks settings against what is installed; throws a SessionError naming the problem. */
+  private async checkSettings(patch: SessionSettings): Promise<void> {
+    if (patch.voice === undefined) return;
+    let installed: string[];
+    try {
+      installed = await this.deps.models.tts.voices();
+    } catch (error) {
+      // The TTS model will name the problem itself when it is asked to speak.
+      this.deps.log.warn({ err: error }, "could not read the installed voices; the voice is not checked");
+      return;
+    }
+    if (!installed.includes(patch.voice)) {
+      throw new SessionError("invalid_settings", `voice: unknown voice "${patch.voice}"; installed voices: ${installed.join(", ")}`);
+    }
   }
 
   /** The socket went away: keep the session for the resume window, then end it. */

@@ -21,7 +21,17 @@ async function runScript(script: string): Promise<void> {
 }
 
 beforeAll(async () => {
+  // A repository beside its own copy of triton-models/lib, where model.py finds its shared helpers.
   cpSync(join(ROOT, "triton-models/cpu/tts"), join(workDir, "repo/tts"), { recursive: true });
+  cpSync(join(ROOT, "triton-models/lib"), join(workDir, "lib"), { recursive: true });
+  await startPrivateTriton();
+}, 180_000);
+
+/**
+ * Starts the private Triton on free ports, picking new ones once if another process took a port in
+ * the seconds the model needs to load (this machine runs other servers too).
+ */
+async function startPrivateTriton(attempt = 1): Promise<void> {
   const [http, grpc, metrics] = [await freePort(), await freePort(), await freePort()];
   tritonEnv = {
     TRITON_RUN_DIR: join(workDir, "run"),
@@ -33,8 +43,13 @@ beforeAll(async () => {
     TRITON_METRICS: "0",
   };
   tritonUrl = `127.0.0.1:${grpc}`;
-  await runScript("start.sh");
-}, 180_000);
+  try {
+    await runScript("start.sh");
+  } catch (error) {
+    if (attempt > 1 || !String(error).includes("already in use")) throw error;
+    await startPrivateTriton(attempt + 1);
+  }
+}
 
 afterAll(async () => {
   await runScript("stop.sh").finally(() => rmSync(workDir, { recursive: true, force: true }));

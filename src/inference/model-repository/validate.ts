@@ -8,14 +8,9 @@ import { join } from "node:path";
 import { MODEL_CONTRACTS, type ModelContract, type TensorSpec } from "../contract";
 import { PbtxtError, type TextMessage, type TextValue, parsePbtxt, repeated } from "./pbtxt";
 
-export interface ModelNamesByRole {
-  vad: string;
-  stt: string;
-  llm: string;
-  tts: string;
-}
+export type ModelNamesByRole = Record<ModelContract["role"], string>;
 
-export const DEFAULT_MODEL_NAMES: ModelNamesByRole = { vad: "vad", stt: "stt", llm: "llm", tts: "tts" };
+export const DEFAULT_MODEL_NAMES: ModelNamesByRole = { vad: "vad", stt: "stt", llm: "llm", tts: "tts", turn: "turn" };
 
 export function validateRepository(repository: string, names: ModelNamesByRole = DEFAULT_MODEL_NAMES): string[] {
   return MODEL_CONTRACTS.flatMap((contract) => validateModel(repository, names[contract.role], contract));
