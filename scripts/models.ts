@@ -1,6 +1,7 @@
 /** Model repository tool; see src/inference/model-repository/cli.ts for the commands. */
 import { ConfigError, loadConfig } from "../src/config/index.ts";
 import { runModelsCli } from "../src/inference/model-repository/cli";
+import { DEFAULT_MODEL_NAMES } from "../src/inference/model-repository/validate";
 
 let config;
 try {
@@ -14,7 +15,7 @@ const code = await runModelsCli(process.argv.slice(2), {
   out: (line) => console.log(line),
   err: (line) => console.error(line),
   tritonUrl: config.triton.url,
-  modelNames: config.triton.models,
+  modelNames: { ...DEFAULT_MODEL_NAMES, ...config.triton.models },
   timeoutMs: config.triton.timeouts.modelControlMs,
 });
 process.exit(code);

@@ -14,7 +14,10 @@ scripts/bootstrap.sh
 step "services: PostgreSQL and Redis"
 scripts/services.sh start
 
-step "triton: install into .venv (idempotent)"
+step "test tools (Debian packages)"
+scripts/test-tools.sh
+
+step "triton: install into .venv (idempotent; the first run builds llama.cpp, 7-15 min)"
 scripts/triton/install.sh
 
 step "triton: start on triton-models/cpu"

@@ -12,6 +12,7 @@ import { voiceExtension } from "./api/voice.ts";
 import { ConfigError, loadConfig, redactConfig } from "./config/index.ts";
 import type { Config } from "./config/schema.ts";
 import { ModelRepository } from "./inference/model-repository/repository.ts";
+import { DEFAULT_MODEL_NAMES } from "./inference/model-repository/validate.ts";
 import { createLogger } from "./logging/index.ts";
 import { openStorage } from "./storage/index.ts";
 import { startTelemetry } from "./telemetry/index.ts";
@@ -115,7 +116,7 @@ async function runFromCommandLine(): Promise<void> {
   const morgan = await startMorgan({
     config,
     probeTriton: () => triton.serverReady({ deadlineMs: config.triton.timeouts.healthMs }),
-    models: new ModelRepository(triton, { names: config.triton.models, timeoutMs: config.triton.timeouts.modelControlMs }),
+    models: new ModelRepository(triton, { names: { ...DEFAULT_MODEL_NAMES, ...config.triton.models }, timeoutMs: config.triton.timeouts.modelControlMs }),
     extend: (services) => voiceExtension(services, triton),
   });
   const onSignal = (signal: string) => {

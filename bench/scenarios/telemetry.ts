@@ -249,17 +249,18 @@ function timeTelemetryWork(turns: number): { perTurnUs: number; hops: number; me
     const samples = new Float32Array(320);
     for (let chunk = 0; chunk < 250; chunk++) {
       message("message_received");
-      session.hop("input", "vad", 0, { kind: "audio", samples });
-      travel("vad", { kind: "audio", samples });
+      const audio: PipelineEvent = { kind: "audio", samples, receivedAt: 0 };
+      session.hop("input", "vad", 0, audio);
+      travel("vad", audio);
       if (chunk % 5 === 0) call("vad");
       if (chunk === 20) travel("vad", { kind: "speech_started", at: 0 });
       if (chunk > 20 && chunk % 10 === 0 && chunk < 150) travel("stt", { kind: "transcript", transcript: { text: "partial", isFinal: false, confidence: 0 }, audioMs: 0 });
-      if (chunk === 150) travel("vad", { kind: "speech_stopped", at: 0, silenceWaitMs: 500 });
+      if (chunk === 150) travel("vad", { kind: "speech_stopped", at: 0, speechEndedAt: 0 });
     }
     call("stt");
     travel("stt", { kind: "transcript", transcript: { text: "final", isFinal: true, confidence: 1 }, audioMs: 2600 });
     const turn = new Turn("voice", "final", performance.now(), 500);
-    travel("turns", { kind: "turn_started", turn, prompt: "p" });
+    travel("turns", { kind: "turn_started", turn, messages: [] });
     for (let i = 0; i < 20; i++) {
       travel("llm", { kind: "llm_delta", turn, text: "word " });
       message("message_sent");

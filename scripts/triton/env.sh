@@ -16,4 +16,4 @@ TRITON_METRICS="${TRITON_METRICS:-1}"
 # Seconds start.sh waits for every model to report ready.
 TRITON_START_TIMEOUT="${TRITON_START_TIMEOUT:-120}"
 # Models that must be ready before start.sh reports success (explicit model control loads them).
-TRITON_MODELS="${TRITON_MODELS:-vad stt llm tts}"
+TRITON_MODELS="${TRITON_MODELS:-vad stt llm tts turn}"

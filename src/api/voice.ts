@@ -11,6 +11,7 @@ import { transcribeAtEnd } from "../inference/transcribe-at-end.ts";
 import { tritonModels } from "../inference/triton/index.ts";
 import type { ResolvedSettings } from "../pipeline/settings.ts";
 import { SessionManager } from "../pipeline/sessions.ts";
+import { chatTemplate } from "../pipeline/text/chat-template.ts";
 import { pipelineStore, sessionState, sessionStore } from "../storage/pipeline-ports.ts";
 import type { Config } from "../config/schema.ts";
 import type { PipelineExtension, Services } from "./context.ts";
@@ -35,6 +36,7 @@ export function sessionDefaults(pipeline: Config["pipeline"]): ResolvedSettings 
     echoCancellation: pipeline.echoCancellation,
     maxResponseTokens: pipeline.maxResponseTokens,
     temperature: pipeline.temperature,
+    repetitionPenalty: pipeline.repetitionPenalty,
   };
 }
 
@@ -57,6 +59,7 @@ export function voiceExtension(services: Services, triton: TritonClient): Pipeli
     audioLeadMs: config.pipeline.audioLeadMs,
     replayLimit: config.cache.replayMaxEntries,
     resumeWindowMs: config.pipeline.resumeWindowS * 1000,
+    chatTemplate: chatTemplate(config.pipeline.chatTemplate),
     observers,
   });
   const ws = webSocketEndpoints({
@@ -71,11 +74,13 @@ export function voiceExtension(services: Services, triton: TritonClient): Pipeli
   });
   const http = inferenceRoutes({
     ...models,
+    chatTemplate: chatTemplate(config.pipeline.chatTemplate),
     defaults: {
       voice: defaults.voice,
       speed: defaults.speed,
       maxTokens: defaults.maxResponseTokens,
       temperature: defaults.temperature,
+      repetitionPenalty: defaults.repetitionPenalty,
       language: defaults.language,
     },
   });

@@ -1,5 +1,5 @@
 /**
- * Morgan's tensor contract with its four models (docs/contract.md), as data: the model repository
+ * Morgan's tensor contract with its five models (docs/contract.md), as data: the model repository
  * validator checks every config.pbtxt against it, so the CPU and GPU repositories cannot drift
  * from what the stage adapters send and read.
  */
@@ -14,7 +14,7 @@ export interface TensorSpec {
 }
 
 export interface ModelContract {
-  role: "vad" | "stt" | "llm" | "tts";
+  role: "vad" | "stt" | "llm" | "tts" | "turn";
   inputs: TensorSpec[];
   outputs: TensorSpec[];
   decoupled: boolean;
@@ -66,5 +66,11 @@ export const MODEL_CONTRACTS: readonly ModelContract[] = [
       { name: "sample_rate", dataType: "TYPE_INT32", dims: [1] },
     ],
     decoupled: true,
+  },
+  {
+    role: "turn",
+    inputs: [{ name: "AUDIO", dataType: "TYPE_FP32", dims: [-1] }],
+    outputs: [{ name: "PROBABILITY", dataType: "TYPE_FP32", dims: [1] }],
+    decoupled: false,
   },
 ];

@@ -27,6 +27,7 @@ function setup(overrides: Partial<Models> = {}) {
         yield { samples: new Float32Array(10), sampleRate: 16000 } satisfies AudioChunk;
         throw new Error("model crashed");
       },
+      voices: async () => ["amy"],
     },
     ...overrides,
   };
@@ -41,6 +42,7 @@ describe("observedModels", () => {
     const stt = models.stt.open({ language: "en", onPartial: () => {} });
     stt.push(new Float32Array(320));
     expect((await stt.finish()).text).toBe("hi");
+    expect(await models.tts.voices()).toEqual(["amy"]);
     expect(calls.map((c) => [c.role, c.model, c.outcome])).toEqual([
       ["vad", "silero", "ok"],
       ["stt", "whisper", "ok"],

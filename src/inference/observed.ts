@@ -39,7 +39,10 @@ export function observedModels(models: Models, names: ModelNames, observers: Obs
       },
     },
     llm: { stream: (request, signal) => timedStream(models.llm.stream(request, signal), signal, llm) },
-    tts: { synthesize: (request, signal): AsyncIterable<AudioChunk> => timedStream(models.tts.synthesize(request, signal), signal, tts) },
+    tts: {
+      synthesize: (request, signal): AsyncIterable<AudioChunk> => timedStream(models.tts.synthesize(request, signal), signal, tts),
+      voices: () => models.tts.voices(),
+    },
   };
 }
 

@@ -56,6 +56,8 @@ export interface GenerationRequest {
   prompt: string;
   maxTokens: number;
   temperature: number;
+  /** vLLM's repetition_penalty: above 1 discourages repeating earlier tokens. */
+  repetitionPenalty?: number;
   seed?: number;
   stop?: string[];
 }
@@ -74,6 +76,8 @@ export interface SynthesisRequest {
 export interface TextToSpeech {
   /** Streams audio as it is synthesised (at least one chunk per sentence). */
   synthesize(request: SynthesisRequest, signal?: AbortSignal): AsyncIterable<AudioChunk>;
+  /** The names of the installed voices (what `voice` may be). */
+  voices(): Promise<string[]>;
 }
 
 /** The four models a voice session uses. */

@@ -4,24 +4,28 @@
  * every stage, and each stage cancels its own in-flight requests when it passes by.
  */
 import type { Transcript } from "../inference/types";
+import type { ChatMessage } from "./text/chat-template";
 import type { ErrorCode } from "../protocol/messages";
 import type { Turn } from "./turn";
 
 export type PipelineEvent =
-  /** 16 kHz mono audio from the client. */
-  | { kind: "audio"; samples: Float32Array }
+  /** 16 kHz mono audio from the client; `receivedAt` is when it arrived (performance.now()). */
+  | { kind: "audio"; samples: Float32Array; receivedAt: number }
   /** The VAD confirmed speech (after min_speech_ms). */
   | { kind: "speech_started"; at: number }
-  /** The VAD heard enough silence to end the user's turn; `at` is when it decided. */
-  | { kind: "speech_stopped"; at: number; silenceWaitMs: number }
+  /**
+   * The VAD heard enough silence to end the user's turn: `at` is when it decided, `speechEndedAt` when
+   * the last voiced audio arrived (the end of the user's speech, the zero of the latency report).
+   */
+  | { kind: "speech_stopped"; at: number; speechEndedAt: number }
   /** Speech lasted long enough to count as barge-in if Morgan is answering. */
   | { kind: "barge_in"; at: number }
   /** The client says the utterance is over, optionally with its own transcript. */
   | { kind: "utterance_end"; at: number; transcription?: string }
-  | { kind: "transcript"; transcript: Transcript; speechEndedAt?: number; silenceWaitMs?: number; audioMs: number }
+  | { kind: "transcript"; transcript: Transcript; speechEndedAt?: number; endpointingMs?: number; audioMs: number }
   | { kind: "user_text"; text: string; at: number }
-  /** A reply begins; `prompt` is the full LLM input (system prompt, context, user text). */
-  | { kind: "turn_started"; turn: Turn; prompt: string }
+  /** A reply begins; `messages` is the conversation the LLM answers (system prompt, context, user text). */
+  | { kind: "turn_started"; turn: Turn; messages: ChatMessage[] }
   | { kind: "llm_delta"; turn: Turn; text: string }
   | { kind: "llm_done"; turn: Turn }
   | { kind: "sentence"; turn: Turn; index: number; text: string }

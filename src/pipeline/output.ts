@@ -8,7 +8,8 @@
  */
 import type { Logger } from "pino";
 import type { OutgoingMessage } from "../protocol/messages";
-import { durationMs, float32ToPcm16, resample } from "../audio/pcm";
+import { durationMs, float32ToPcm16 } from "../audio/pcm";
+import { resampleSpeech } from "../audio/resampler";
 import type { EventOf, PipelineEvent } from "./events";
 import type { PipelineStore } from "./ports";
 import type { ResolvedSettings } from "./settings";
@@ -90,7 +91,7 @@ export class ReplyOutput {
   private async sendAudio(event: EventOf<"tts_audio">): Promise<void> {
     const { turn } = event;
     const rate = this.deps.settings().outputSampleRate;
-    const pcm = float32ToPcm16(resample(event.samples, event.sampleRate, rate));
+    const pcm = float32ToPcm16(await resampleSpeech(event.samples, event.sampleRate, rate));
     const step = this.deps.chunkBytes - (this.deps.chunkBytes % 2);
     for (let offset = 0; offset < pcm.byteLength; offset += step) {
       await this.pace(turn);

@@ -2,10 +2,10 @@
  * What the pipeline needs from storage, and nothing more. src/storage implements these over the
  * three-tier conversation manager and PostgreSQL; the pipeline never sees a table.
  */
-export interface ContextMessage {
-  role: "user" | "assistant" | "system";
-  content: string;
-}
+import type { ChatMessage } from "./text/chat-template";
+
+/** A message of the conversation's recent context, as the LLM sees it. */
+export type ContextMessage = ChatMessage;
 
 export interface NewMessage {
   role: "user" | "assistant";

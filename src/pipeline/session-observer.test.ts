@@ -21,14 +21,14 @@ function setup(types?: Observation["type"][]) {
 }
 
 const speechStarted = (): PipelineEvent => ({ kind: "speech_started", at: performance.now() });
-const speechStopped = (): PipelineEvent => ({ kind: "speech_stopped", at: performance.now(), silenceWaitMs: 500 });
+const speechStopped = (): PipelineEvent => ({ kind: "speech_stopped", at: performance.now(), speechEndedAt: performance.now() - 500 });
 
 describe("SessionObserver", () => {
   test("a turn is reported started once, and ended with its outcome and latency report when the client is told", () => {
     const { observer, travel, of } = setup();
     const turn = new Turn("voice", "hello", performance.now(), 480);
     turn.mark("sttFinal");
-    travel("turns", { kind: "turn_started", turn, prompt: "p" });
+    travel("turns", { kind: "turn_started", turn, messages: [] });
     expect(of("turn_started")).toMatchObject([{ sessionId: "s-1", conversationId: "c-1", turnId: turn.id, source: "voice", stagePosition: 2 }]);
     observer.sent({ type: "response_text", data: { turn_id: turn.id, text: "Hi", is_final: false } });
     expect(of("turn_ended")).toEqual([]);
@@ -38,20 +38,20 @@ describe("SessionObserver", () => {
     const [ended, ...more] = of("turn_ended");
     expect(more).toEqual([]);
     expect(ended).toMatchObject({ turnId: turn.id, outcome: "complete", source: "voice" });
-    expect(ended!.latency.vad_silence_wait_ms).toBe(480);
+    expect(ended!.latency.endpointing_ms).toBe(480);
     expect(ended!.latency.stt_final_ms).not.toBeNull();
   });
 
   test("interruptions are reported once per turn; a failed turn ends when its error is sent", () => {
     const { observer, travel, of } = setup();
     const interrupted = new Turn("text", "a", performance.now());
-    travel("turns", { kind: "turn_started", turn: interrupted, prompt: "p" });
+    travel("turns", { kind: "turn_started", turn: interrupted, messages: [] });
     interrupted.cancel("interrupted: client");
     travel("turns", { kind: "interrupt", turn: interrupted, reason: "client" });
     interrupted.state = "interrupted";
     observer.sent({ type: "interrupted", data: { turn_id: interrupted.id, heard_text: "", heard_ms: 0, reason: "client" } });
     const failed = new Turn("text", "b", performance.now());
-    travel("turns", { kind: "turn_started", turn: failed, prompt: "p" });
+    travel("turns", { kind: "turn_started", turn: failed, messages: [] });
     failed.state = "failed";
     observer.sent({ type: "error", data: { code: "inference_failed", message: "llm: down", recoverable: true } });
     expect(of("interruption")).toMatchObject([{ turnId: interrupted.id, reason: "client" }]);
@@ -65,7 +65,7 @@ describe("SessionObserver", () => {
   test("speech over a reply that ends before barge-in is a false interruption; speech that barges in is not", () => {
     const { travel, of } = setup();
     const turn = new Turn("text", "a", performance.now());
-    travel("turns", { kind: "turn_started", turn, prompt: "p" });
+    travel("turns", { kind: "turn_started", turn, messages: [] });
     travel("vad", speechStarted());
     travel("vad", speechStopped());
     expect(of("false_interruption")).toHaveLength(1);
@@ -89,7 +89,7 @@ describe("SessionObserver", () => {
     const { travel, of } = setup(["stage_event", "turn_started"]);
     travel("vad", speechStarted());
     const turn = new Turn("voice", "hello", performance.now());
-    travel("turns", { kind: "turn_started", turn, prompt: "p" });
+    travel("turns", { kind: "turn_started", turn, messages: [] });
     const hops = of("stage_event");
     expect(hops.filter((h) => h.kind === "speech_started").map((h) => [h.from, h.to, h.position, h.utterance])).toEqual([
       ["vad", "stt", 1, 1],

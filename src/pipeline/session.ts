@@ -21,6 +21,7 @@ import { SttStage } from "./stages/stt";
 import { TtsStage } from "./stages/tts";
 import { TurnStage } from "./stages/turns";
 import { VadStage } from "./stages/vad";
+import type { ChatTemplate } from "./text/chat-template";
 
 const MODEL_SAMPLE_RATE = 16000;
 
@@ -35,6 +36,8 @@ export interface SessionDeps {
   audioLeadMs: number;
   /** Messages kept in memory for resume on this instance. */
   replayLimit: number;
+  /** How the LLM expects a conversation to be written. */
+  chatTemplate: ChatTemplate;
   observers: Observers;
 }
 
@@ -85,7 +88,7 @@ export class VoiceSession {
         new VadStage(models.vad, current),
         new SttStage(models.stt, current),
         this.turns,
-        new LlmStage(models.llm, current),
+        new LlmStage(models.llm, current, deps.chatTemplate),
         new SentenceStage(),
         new TtsStage(models.tts, store, current),
       ],
@@ -137,7 +140,7 @@ export class VoiceSession {
     }
     const samples = resample(pcm16ToFloat32(pcm), this.settings.inputSampleRate, MODEL_SAMPLE_RATE);
     this.deps.state.appendAudio(this.id, pcm);
-    this.pipeline.push({ kind: "audio", samples });
+    this.pipeline.push({ kind: "audio", samples, receivedAt: performance.now() });
   }
 
   /** Handles a validated in-session message (start, stop and resume belong to the connection). */

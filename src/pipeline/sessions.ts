@@ -12,6 +12,7 @@ import { sessionLogger } from "../logging/index.ts";
 import type { PipelineStore, SessionSnapshot, SessionStatePort, SessionStore } from "./ports";
 import { type ResolvedSettings, applySettings } from "./settings";
 import { type Transport, VoiceSession } from "./session";
+import type { ChatTemplate } from "./text/chat-template";
 
 export interface SessionManagerDeps {
   models: Models;
@@ -23,6 +24,7 @@ export interface SessionManagerDeps {
   chunkBytes: number;
   audioLeadMs: number;
   replayLimit: number;
+  chatTemplate: ChatTemplate;
   /** How long a disconnected session waits for its client to resume. */
   resumeWindowMs: number;
   observers: Observers;
@@ -30,7 +32,7 @@ export interface SessionManagerDeps {
 
 export class SessionError extends Error {
   constructor(
-    readonly code: "not_found" | "resume_failed",
+    readonly code: "not_found" | "resume_failed" | "invalid_settings",
     message: string,
   ) {
     super(message);
@@ -46,6 +48,7 @@ export class SessionManager {
   }
 
   async start(options: SessionSettings & { user_id?: string; conversation_id?: string }): Promise<VoiceSession> {
+    await this.checkSettings(options);
     const userId = options.user_id ?? "anonymous";
     const conversation = await this.deps.sessions.openConversation(userId, options.conversation_id);
     if (!conversation) {
@@ -94,6 +97,28 @@ export class SessionManager {
     const session = this.build(snapshot, settings, newestSeq);
     this.deps.observers.observe({ type: "session_opened", sessionId, resumed: true });
     return { session, missed };
+  }
+
+  /** Applies a client's `config` once what it asks for is known to be available. */
+  async configure(session: VoiceSession, patch: SessionSettings): Promise<void> {
+    await this.checkSettings(patch);
+    session.handle({ type: "config", data: patch });
+  }
+
+  /** Checks settings against what is installed; throws a SessionError naming the problem. */
+  private async checkSettings(patch: SessionSettings): Promise<void> {
+    if (patch.voice === undefined) return;
+    let installed: string[];
+    try {
+      installed = await this.deps.models.tts.voices();
+    } catch (error) {
+      // The TTS model will name the problem itself when it is asked to speak.
+      this.deps.log.warn({ err: error }, "could not read the installed voices; the voice is not checked");
+      return;
+    }
+    if (!installed.includes(patch.voice)) {
+      throw new SessionError("invalid_settings", `voice: unknown voice "${patch.voice}"; installed voices: ${installed.join(", ")}`);
+    }
   }
 
   /** The socket went away: keep the session for the resume window, then end it. */

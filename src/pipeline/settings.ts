@@ -19,6 +19,8 @@ export interface ResolvedSettings {
   echoCancellation: boolean;
   maxResponseTokens: number;
   temperature: number;
+  /** Server configuration only (not a client setting). */
+  repetitionPenalty: number;
   seed?: number;
 }
 
@@ -48,6 +50,7 @@ export function applySettings(current: ResolvedSettings, patch: SessionSettings)
     echoCancellation: patch.echo_cancellation ?? current.echoCancellation,
     maxResponseTokens: patch.max_response_tokens ?? current.maxResponseTokens,
     temperature: patch.temperature ?? current.temperature,
+    repetitionPenalty: current.repetitionPenalty,
     seed: patch.seed ?? current.seed,
   };
 }

@@ -37,7 +37,8 @@ export class Turn {
     readonly userText: string,
     /** performance.now() at end of speech (voice) or receipt (text): the zero of the latency report. */
     readonly origin: number,
-    readonly vadSilenceWaitMs: number | null = null,
+    /** From the end of speech to the end-of-turn decision (voice turns). */
+    readonly endpointingMs: number | null = null,
     readonly audioMs = 0,
     readonly confidence = 1,
   ) {}
@@ -69,12 +70,12 @@ export class Turn {
       return at === undefined ? null : Math.round((at - this.origin) * 10) / 10;
     };
     return {
+      endpointing_ms: this.endpointingMs === null ? null : Math.round(this.endpointingMs * 10) / 10,
       stt_final_ms: since("sttFinal"),
       llm_first_token_ms: since("llmFirstToken"),
       first_sentence_ms: since("firstSentence"),
       tts_first_chunk_ms: since("ttsFirstChunk"),
       last_chunk_ms: since("lastChunk"),
-      vad_silence_wait_ms: this.vadSilenceWaitMs,
     };
   }
 

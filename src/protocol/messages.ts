@@ -148,14 +148,17 @@ export const CLIENT_MESSAGE_TYPES = ClientMessage.options.map((o) => o.shape.typ
 // ---------------------------------------------------------------- server → client
 
 export const LatencyReport = z.object({
-  /** All in ms from the end of the user's speech (text turns: from receipt of the text). */
+  /**
+   * Voice turns: from the end of the user's speech, i.e. the arrival of the last voiced audio, to the
+   * decision that the turn was over (the silence or model wait). Null for text turns.
+   */
+  endpointing_ms: z.number().nullable(),
+  /** The rest in ms from the end of the user's speech (text turns: from receipt of the text). */
   stt_final_ms: z.number().nullable(),
   llm_first_token_ms: z.number().nullable(),
   first_sentence_ms: z.number().nullable(),
   tts_first_chunk_ms: z.number().nullable(),
   last_chunk_ms: z.number().nullable(),
-  /** The silence the VAD waited for before it called the turn over (not counted above). */
-  vad_silence_wait_ms: z.number().nullable(),
 });
 export type LatencyReport = z.infer<typeof LatencyReport>;
 

@@ -5,12 +5,12 @@ import { Observers } from "./events";
 import { MetricsObserver } from "./metrics";
 
 const LATENCY: LatencyReport = {
+  endpointing_ms: 500,
   stt_final_ms: 250,
   llm_first_token_ms: 300,
   first_sentence_ms: 320,
   tts_first_chunk_ms: 400,
   last_chunk_ms: 800,
-  vad_silence_wait_ms: 500,
 };
 
 async function valueOf(metrics: MetricsObserver, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {

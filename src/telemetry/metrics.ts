@@ -68,7 +68,7 @@ export class MetricsObserver implements Observer {
     this.#errors = new Counter({ name: "morgan_errors_total", help: "Errors sent to clients, by protocol error code", labelNames: ["code"], registers });
     const latency = (name: string, help: string) => new Histogram({ name, help, buckets: LATENCY_BUCKETS, registers });
     const latencyByModel = (name: string, help: string) => new Histogram({ name, help, labelNames: ["model"], buckets: LATENCY_BUCKETS, registers });
-    this.#endpointing = latency("morgan_endpointing_delay_seconds", "Silence the VAD waited for before it ended the user's turn");
+    this.#endpointing = latency("morgan_endpointing_delay_seconds", "End of speech (the last voiced audio) to the decision that the user's turn was over");
     this.#sttFinal = latency("morgan_stt_final_seconds", "End of speech to the final transcript");
     this.#firstAudio = latency("morgan_end_of_speech_to_first_audio_seconds", "End of speech to the first reply audio sent (voice turns)");
     this.#llmFirstToken = latencyByModel("morgan_llm_time_to_first_token_seconds", "LLM request to its first token");
@@ -139,8 +139,8 @@ export class MetricsObserver implements Observer {
   #turnEnded(turn: ObservationOf<"turn_ended">): void {
     this.#turns.inc({ source: turn.source, outcome: turn.outcome });
     if (turn.source !== "voice") return;
-    const { vad_silence_wait_ms, stt_final_ms, tts_first_chunk_ms } = turn.latency;
-    if (vad_silence_wait_ms !== null) this.#endpointing.observe(seconds(vad_silence_wait_ms));
+    const { endpointing_ms, stt_final_ms, tts_first_chunk_ms } = turn.latency;
+    if (endpointing_ms !== null) this.#endpointing.observe(seconds(endpointing_ms));
     if (stt_final_ms !== null) this.#sttFinal.observe(seconds(stt_final_ms));
     if (tts_first_chunk_ms !== null) this.#firstAudio.observe(seconds(tts_first_chunk_ms));
   }

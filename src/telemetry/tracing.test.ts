@@ -8,12 +8,12 @@ import { startTracing } from "./tracing";
 
 const CHAIN = ["vad", "stt", "turns", "llm", "sentences", "tts"];
 const LATENCY: LatencyReport = {
+  endpointing_ms: 500,
   stt_final_ms: 300,
   llm_first_token_ms: 350,
   first_sentence_ms: 360,
   tts_first_chunk_ms: 420,
   last_chunk_ms: 900,
-  vad_silence_wait_ms: 500,
 };
 
 /** Keeps its spans when the provider shuts down (the plain one forgets them then). */

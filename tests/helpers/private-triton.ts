@@ -11,26 +11,22 @@ const ROOT = join(import.meta.dir, "../..");
 
 export class PrivateTriton {
   readonly #dir = mkdtempSync(join(tmpdir(), "morgan-private-triton-"));
-  readonly #env: Record<string, string>;
-  readonly grpcUrl: string;
+  #env: Record<string, string> = {};
+  grpcUrl = "";
 
-  constructor(readonly models: string[]) {
-    const [http, grpc, metrics] = [sparePort(), sparePort(), sparePort()];
-    this.grpcUrl = `127.0.0.1:${grpc}`;
-    this.#env = {
-      TRITON_RUN_DIR: join(this.#dir, "run"),
-      TRITON_MODEL_REPO: join(this.#dir, "repo"),
-      TRITON_MODELS: models.join(" "),
-      TRITON_HTTP_PORT: String(http),
-      TRITON_GRPC_PORT: String(grpc),
-      TRITON_METRICS_PORT: String(metrics),
-      TRITON_METRICS: "0",
-    };
-  }
+  constructor(readonly models: string[]) {}
 
   async start(): Promise<void> {
     for (const model of this.models) cpSync(join(ROOT, "triton-models/cpu", model), join(this.#dir, "repo", model), { recursive: true });
-    await this.#script("start.sh");
+    // Beside the repository, as in triton-models/: model.py finds its shared helpers in ../lib.
+    cpSync(join(ROOT, "triton-models/lib"), join(this.#dir, "lib"), { recursive: true });
+    try {
+      await this.#startOnSparePorts();
+    } catch (error) {
+      // Another process may take a port in the seconds the models need to load: try new ones once.
+      if (!String(error).includes("already in use")) throw error;
+      await this.#startOnSparePorts();
+    }
   }
 
   async stop(): Promise<void> {
@@ -39,6 +35,21 @@ export class PrivateTriton {
     } finally {
       rmSync(this.#dir, { recursive: true, force: true });
     }
+  }
+
+  async #startOnSparePorts(): Promise<void> {
+    const [http, grpc, metrics] = [sparePort(), sparePort(), sparePort()];
+    this.grpcUrl = `127.0.0.1:${grpc}`;
+    this.#env = {
+      TRITON_RUN_DIR: join(this.#dir, "run"),
+      TRITON_MODEL_REPO: join(this.#dir, "repo"),
+      TRITON_MODELS: this.models.join(" "),
+      TRITON_HTTP_PORT: String(http),
+      TRITON_GRPC_PORT: String(grpc),
+      TRITON_METRICS_PORT: String(metrics),
+      TRITON_METRICS: "0",
+    };
+    await this.#script("start.sh");
   }
 
   async #script(name: string): Promise<void> {

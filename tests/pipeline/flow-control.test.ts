@@ -33,9 +33,14 @@ test("a client that does not read is closed with 4001 once its backlog passes th
   // A raw socket with a tiny receive window that stops reading: a real slow consumer.
   const script = join(import.meta.dir, "support/slow_reader.py");
   const python = join(import.meta.dir, "../../.venv/bin/python");
-  const start = JSON.stringify({ type: "start", data: { output_sample_rate: 48000 } });
+  const start = JSON.stringify({
+    type: "start",
+    data: { output_sample_rate: 48000, max_response_tokens: 200, system_prompt: "You are a storyteller. You tell long stories." },
+  });
   const turn = JSON.stringify({ type: "text", data: { text: "Tell me a long story." } });
-  const child = Bun.spawn([python, script, String(server.port), "/ws/stream", start, turn, "40"], { stdout: "pipe" });
+  // Pings keep the client from looking idle while it does not read a single byte of the reply.
+  const ping = JSON.stringify({ type: "ping" });
+  const child = Bun.spawn([python, script, String(server.port), "/ws/stream", start, turn, ping, "80"], { stdout: "pipe" });
   const outcome = JSON.parse(await new Response(child.stdout).text()) as { closed: boolean; close_code: number | null };
   expect(outcome.closed).toBe(true);
   // The close frame queues behind the very backlog that caused it, so the client may see a reset

@@ -8,7 +8,7 @@ const server = useServer();
 
 test("resume after a dropped socket replays what was missed, with no loss or duplicate", async () => {
   const first = await TestClient.connect(`${server.wsUrl}/ws/stream`);
-  first.send({ type: "start", data: { max_response_tokens: 120 } });
+  first.send({ type: "start", data: { max_response_tokens: 40 } });
   const started = await first.next("session_started");
   first.send({ type: "text", data: { text: "Tell me something about rivers." } });
   await first.next("response_text");
@@ -54,7 +54,7 @@ test("a session resumes on another server instance from the state in Redis", asy
   const other = await startServer({ databaseUrl: server.databaseUrl });
   try {
     const first = await TestClient.connect(`${server.wsUrl}/ws/stream`);
-    first.send({ type: "start", data: { voice: "slt" } });
+    first.send({ type: "start", data: { voice: "en_US-joe-medium", speed: 1.2 } });
     const started = await first.next("session_started");
     first.send({ type: "ping", data: { timestamp: 1 } });
     await first.next("pong");

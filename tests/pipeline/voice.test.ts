@@ -78,7 +78,10 @@ describe("a voice turn", () => {
     expect(l.llm_first_token_ms!).toBeGreaterThanOrEqual(l.stt_final_ms!);
     expect(l.tts_first_chunk_ms!).toBeGreaterThanOrEqual(l.first_sentence_ms!);
     expect(l.last_chunk_ms!).toBeGreaterThanOrEqual(l.tts_first_chunk_ms!);
-    expect(l.vad_silence_wait_ms!).toBeGreaterThan(0);
+    // Measured from the last voiced audio: the endpointing wait (500 ms of silence, streamed in real
+    // time) comes first, and everything else after it.
+    expect(l.endpointing_ms!).toBeGreaterThan(400);
+    expect(l.stt_final_ms!).toBeGreaterThanOrEqual(l.endpointing_ms!);
   });
 
   test("numbers every server message without gaps", () => {
@@ -120,7 +123,7 @@ describe("a voice turn", () => {
 describe("text turns", () => {
   test("a text turn runs LLM → TTS, and the same reply in another session is served from the TTS cache", async () => {
     const ask = async () => {
-      const { client } = await startSession("/ws/audio", { temperature: 0, seed: 11 });
+      const { client } = await startSession("/ws/audio", { temperature: 0, max_response_tokens: 30 });
       client.send({ type: "text", data: { text: "Tell me about the moon." } });
       const done = await client.next("response_complete", { timeoutMs: 30_000 });
       client.close();
@@ -134,6 +137,30 @@ describe("text turns", () => {
     const second = await ask();
     expect(second.data.text).toBe(first.data.text);
     expect(second.data.cached_audio).toBe(true);
+  });
+
+  test("answers factual questions with the fact (the default neural model and prompt)", async () => {
+    const { client } = await startSession("/ws/stream", { temperature: 0 });
+    const answer = async (text: string) => {
+      const from = client.received.length;
+      client.send({ type: "text", data: { text } });
+      return (await client.next("response_complete", { from, timeoutMs: 30_000 })).data.text;
+    };
+    expect(await answer("What is 2+2?")).toMatch(/\b(4|four)\b/i);
+    expect(await answer("What's the capital of France?")).toMatch(/Paris/);
+    client.close();
+  });
+
+  test("an unknown voice is refused at start and at config, naming the installed voices", async () => {
+    const client = await TestClient.connect(`${server.wsUrl}/ws/stream`);
+    client.send({ type: "start", data: { voice: "kal" } });
+    const refused = await client.next("error");
+    expect(refused.data.message).toMatch(/start: voice: unknown voice "kal"; installed voices: en_US-joe-medium/);
+    client.send({ type: "start", data: { voice: "en_US-joe-medium" } });
+    await client.next("session_started");
+    client.send({ type: "config", data: { voice: "nobody" } });
+    expect((await client.next("error", { where: (m) => /config: voice/.test(m.data.message) })).data.code).toBe("invalid_message");
+    client.close();
   });
 
   test("the conversation continues across sessions with conversation_id", async () => {
@@ -152,8 +179,8 @@ describe("text turns", () => {
   });
 
   test("two sessions at once each get only their own replies", async () => {
-    const a = await startSession("/ws/stream", { user_id: "carol" });
-    const b = await startSession("/ws/stream", { user_id: "dave" });
+    const a = await startSession("/ws/stream", { user_id: "carol", max_response_tokens: 30 });
+    const b = await startSession("/ws/stream", { user_id: "dave", max_response_tokens: 30 });
     a.client.send({ type: "text", data: { text: "Tell me a story about ships." } });
     b.client.send({ type: "text", data: { text: "What time is it in Paris?" } });
     const [doneA, doneB] = await Promise.all([
@@ -182,8 +209,11 @@ describe("text turns", () => {
 });
 
 describe("barge-in", () => {
+  // A long reply, so that there is time to speak over it (the default prompt asks for one sentence).
+  const LONG_REPLY = { max_response_tokens: 400, system_prompt: "You are a storyteller. You tell long, detailed stories with many sentences." };
+
   test("a client interrupt stops the reply, reports what was heard and stores it truncated", async () => {
-    const { client, started } = await startSession("/ws/stream", { max_response_tokens: 400, user_id: "erin" });
+    const { client, started } = await startSession("/ws/stream", { ...LONG_REPLY, user_id: "erin" });
     client.send({ type: "text", data: { text: "Please tell me a very long story about the sea and the ships on it." } });
     const firstAudio = await client.next("response_audio", { timeoutMs: 30_000 });
     client.send({ type: "playback", data: { played_ms: 150 } });
@@ -207,7 +237,7 @@ describe("barge-in", () => {
   });
 
   test("speaking over the reply interrupts it (barge-in by voice)", async () => {
-    const { client } = await startSession("/ws/stream", { max_response_tokens: 400, echo_cancellation: true, vad: { barge_in_min_speech_ms: 200 } });
+    const { client } = await startSession("/ws/stream", { ...LONG_REPLY, echo_cancellation: true, vad: { barge_in_min_speech_ms: 200 } });
     client.send({ type: "text", data: { text: "Tell me a long story about mountains and rivers." } });
     await client.next("response_audio", { timeoutMs: 30_000 });
     await streamAudio(client, pcmChunks(speak("stop please stop")));
@@ -220,7 +250,9 @@ describe("barge-in", () => {
     const short = new Float32Array([...speak("okay"), ...silence(800)]);
     const speakOver = async (echoCancellation: boolean) => {
       const { client } = await startSession("/ws/stream", {
-        max_response_tokens: 400,
+        ...LONG_REPLY,
+        // Long enough to speak over, short enough to finish within the wait below.
+        max_response_tokens: 60,
         echo_cancellation: echoCancellation,
         vad: { barge_in_min_speech_ms: 200 },
       });

@@ -94,7 +94,7 @@ describe("/metrics after one voice turn", () => {
       expect(value(afterTurn, `${name}_count`)).toBe(1);
       return value(afterTurn, `${name}_sum`);
     };
-    expect(single("morgan_endpointing_delay_seconds")).toBeCloseTo(latency.vad_silence_wait_ms! / 1000, 6);
+    expect(single("morgan_endpointing_delay_seconds")).toBeCloseTo(latency.endpointing_ms! / 1000, 6);
     expect(single("morgan_stt_final_seconds")).toBeCloseTo(latency.stt_final_ms! / 1000, 6);
     expect(single("morgan_end_of_speech_to_first_audio_seconds")).toBeCloseTo(latency.tts_first_chunk_ms! / 1000, 6);
     // Time to first token is measured around the LLM call itself, inside the report's span.

@@ -6,7 +6,7 @@
 import { TritonClient } from "@triton-client";
 import { TritonLanguageModel } from "../../../src/inference/triton/llm";
 import { TritonTextToSpeech } from "../../../src/inference/triton/tts";
-import { STOP_SEQUENCES, buildPrompt } from "../../../src/pipeline/prompt";
+import { chatTemplate } from "../../../src/pipeline/text/chat-template";
 import type { Job, LlmRequestSpec, StreamJobBase, StreamResult, StreamSample } from "../protocol";
 import { LoadSocket } from "../ws";
 
@@ -62,7 +62,10 @@ async function runStreams(job: StreamJobBase, prepare: () => Promise<PreparedReq
 
 /** Exactly the prompt and sampling Morgan builds for a text turn in a fresh conversation. */
 export function morganGenerationRequest(spec: LlmRequestSpec) {
-  return { prompt: buildPrompt(spec.systemPrompt, [], spec.userText), maxTokens: spec.maxTokens, temperature: spec.temperature, stop: STOP_SEQUENCES };
+  // The same prompt a Morgan with the default (ChatML) template sends for a first turn.
+  const template = chatTemplate("chatml");
+  const messages = [{ role: "system" as const, content: spec.systemPrompt }, { role: "user" as const, content: spec.userText }];
+  return { prompt: template.format(messages), maxTokens: spec.maxTokens, temperature: spec.temperature, stop: [...template.stop] };
 }
 
 /** The session settings that make Morgan send that same request. */

@@ -10,7 +10,9 @@ import { type Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import type { LanguageModel, SpeechToText, TextToSpeech } from "../../inference/types";
+import type { ChatTemplate } from "../../pipeline/text/chat-template";
 import { concatSamples, decodeWav, encodeWav, float32ToPcm16, resample } from "../../audio/pcm";
+import { resampleSpeech } from "../../audio/resampler";
 import { LIMITS, SUPPORTED_SAMPLE_RATES } from "../../protocol/messages";
 import { RequestValidationError } from "../middleware/errors.ts";
 import { parseInput } from "../middleware/validate.ts";
@@ -19,22 +21,39 @@ export interface InferenceRouteDeps {
   llm: LanguageModel;
   tts: TextToSpeech;
   stt: SpeechToText;
-  defaults: { voice: string; speed: number; maxTokens: number; temperature: number; language: string };
+  defaults: { voice: string; speed: number; maxTokens: number; temperature: number; repetitionPenalty: number; language: string };
+  /** Formats `prompt`/`messages` for the instruct model (unless the request asks for `raw`). */
+  chatTemplate: ChatTemplate;
   /** Seconds between SSE keep-alive comments while a stream is idle (Bun closes idle streams). */
   heartbeatS?: number;
 }
 
 const STT_RATE = 16000;
 
+const ChatMessageBody = z
+  .object({ role: z.enum(["system", "user", "assistant"]), content: z.string().min(1).max(32_000) })
+  .strict();
+
 const GenerateBody = z
   .object({
-    prompt: z.string().trim().min(1).max(32_000),
+    /** A user message, formatted with the model's chat template (or sent as is with `raw`). */
+    prompt: z.string().trim().min(1).max(32_000).optional(),
+    /** A whole conversation instead of `prompt`; the model writes the next assistant message. */
+    messages: z.array(ChatMessageBody).min(1).max(200).optional(),
+    /** Send `prompt` to the model verbatim, as a plain completion (no chat template). */
+    raw: z.boolean().optional(),
     max_tokens: z.number().int().min(1).max(4096).optional(),
     temperature: z.number().min(0).max(2).optional(),
+    repetition_penalty: z.number().min(1).max(2).optional(),
     seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
     stop: z.array(z.string().min(1).max(64)).max(8).optional(),
   })
-  .strict();
+  .strict()
+  .refine((body) => (body.prompt === undefined) !== (body.messages === undefined), {
+    message: "give either prompt or messages",
+    path: ["prompt"],
+  })
+  .refine((body) => !body.raw || body.prompt !== undefined, { message: "raw needs a prompt", path: ["raw"] });
 
 const SpeakBody = z
   .object({
@@ -65,13 +84,18 @@ export function inferenceRoutes(deps: InferenceRouteDeps): Hono {
   const app = new Hono();
   const heartbeatMs = (deps.heartbeatS ?? 5) * 1000;
 
-  const generationRequest = (body: z.infer<typeof GenerateBody>) => ({
-    prompt: body.prompt,
-    maxTokens: body.max_tokens ?? deps.defaults.maxTokens,
-    temperature: body.temperature ?? deps.defaults.temperature,
-    seed: body.seed,
-    stop: body.stop,
-  });
+  const generationRequest = (body: z.infer<typeof GenerateBody>) => {
+    const template = deps.chatTemplate;
+    const templated = !body.raw;
+    return {
+      prompt: templated ? template.format(body.messages ?? [{ role: "user", content: body.prompt! }]) : body.prompt!,
+      maxTokens: body.max_tokens ?? deps.defaults.maxTokens,
+      temperature: body.temperature ?? deps.defaults.temperature,
+      repetitionPenalty: body.repetition_penalty ?? deps.defaults.repetitionPenalty,
+      seed: body.seed,
+      stop: [...(templated ? template.stop : []), ...(body.stop ?? [])],
+    };
+  };
 
   const generate = async (request: Request) => {
     const body = await readJson(request, GenerateBody);
@@ -128,36 +152,44 @@ export function inferenceRoutes(deps: InferenceRouteDeps): Hono {
     });
   };
 
-  const speakRequest = (body: z.infer<typeof SpeakBody>) => ({
-    text: body.text,
-    voice: body.voice ?? deps.defaults.voice,
-    speed: body.speed ?? deps.defaults.speed,
-  });
+  /** The synthesis a body asks for, with an unknown voice refused as the client's mistake (400). */
+  const speakRequest = async (body: z.infer<typeof SpeakBody>) => {
+    const voice = body.voice ?? deps.defaults.voice;
+    // When Triton cannot say which voices exist, the TTS model names the problem itself.
+    const installed = await deps.tts.voices().catch(() => undefined);
+    if (installed && !installed.includes(voice)) {
+      throw new RequestValidationError([{ field: "voice", problem: `unknown voice "${voice}"; installed voices: ${installed.join(", ")}` }]);
+    }
+    return { text: body.text, voice, speed: body.speed ?? deps.defaults.speed };
+  };
 
   const speakWav = async (request: Request) => {
     const body = await readJson(request, SpeakBody);
+    const sampleRate = body.sample_rate;
+    const speech = await speakRequest(body);
     const chunks: Float32Array[] = [];
     let rate = 0;
     try {
-      for await (const chunk of deps.tts.synthesize(speakRequest(body), request.signal)) {
+      for await (const chunk of deps.tts.synthesize(speech, request.signal)) {
         chunks.push(chunk.samples);
         rate = chunk.sampleRate;
       }
     } catch (error) {
       return upstreamError(error);
     }
-    const outRate = body.sample_rate ?? rate;
-    const wav = encodeWav(resample(concatSamples(chunks), rate, outRate), outRate);
+    const outRate = sampleRate ?? rate;
+    const wav = encodeWav(await resampleSpeech(concatSamples(chunks), rate, outRate), outRate);
     return new Response(wav, { headers: { "content-type": "audio/wav" } });
   };
 
   const speakStream = async (c: Context) => {
     const body = await readJson(c.req.raw, SpeakBody);
+    const speech = await speakRequest(body);
     return sse(c, async (send, signal) => {
       let index = 0;
-      for await (const chunk of deps.tts.synthesize(speakRequest(body), signal)) {
+      for await (const chunk of deps.tts.synthesize(speech, signal)) {
         const rate = body.sample_rate ?? chunk.sampleRate;
-        const pcm = float32ToPcm16(resample(chunk.samples, chunk.sampleRate, rate));
+        const pcm = float32ToPcm16(await resampleSpeech(chunk.samples, chunk.sampleRate, rate));
         await send("audio", { index: index++, audio_data: Buffer.from(pcm).toString("base64"), sample_rate: rate, format: "pcm_s16le" });
       }
       await send("done", { chunks: index });

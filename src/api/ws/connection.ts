@@ -125,6 +125,8 @@ export class ClientConnection implements Transport {
         return this.resume(message.data);
       case "stop":
         return this.stop();
+      case "config":
+        return this.configure(message.data);
       default:
         if (!this.session) return this.reject("not_started", `${message.type} before start: send a start message first`);
         this.withAudioErrors(() => this.session!.handle(message));
@@ -141,6 +143,16 @@ export class ClientConnection implements Transport {
       this.bind(session, false);
     } catch (error) {
       if (error instanceof SessionError) return this.reject("invalid_message", `start: ${error.message}`);
+      throw error;
+    }
+  }
+
+  private async configure(patch: Extract<ClientMessage, { type: "config" }>["data"]): Promise<void> {
+    if (!this.session) return this.reject("not_started", "config before start: send a start message first");
+    try {
+      await this.sessions.configure(this.session, patch);
+    } catch (error) {
+      if (error instanceof SessionError) return this.reject("invalid_message", `config: ${error.message}`);
       throw error;
     }
   }

@@ -7,12 +7,18 @@ export const pipelineSection = defineSection({
   schema: z
     .strictObject({
       language: textField("en"),
-      voice: textField("kal"),
+      /** One of the installed Piper voices (the tts model's `voices` parameter). */
+      voice: textField("en_US-joe-medium"),
       speed: numberField(0.5, 2, 1),
       outputSampleRate: intField(8000, 48000, 16000),
-      systemPrompt: z.string().max(8000).default("You are Morgan, a helpful voice assistant. Answer briefly."),
+      systemPrompt: z.string().max(8000).default("You are Morgan, a friendly voice assistant. Give short, correct answers."),
+      /** The LLM's chat template: chatml (SmolLM2, Qwen2.5) or llama3. Its stop strings come with it. */
+      chatTemplate: z.enum(["chatml", "llama3"], { error: "expected chatml or llama3" }).default("chatml"),
       maxResponseTokens: intField(1, 1024, 96),
-      temperature: numberField(0, 2, 0.7),
+      /** Low for a small model: sampled words drift from the facts it knows. */
+      temperature: numberField(0, 2, 0.2),
+      /** vLLM's repetition_penalty for spoken replies: above 1 keeps a small model from looping. */
+      repetitionPenalty: numberField(1, 2, 1.1),
       echoCancellation: boolField(true),
       vad: z
         .strictObject({
@@ -37,6 +43,8 @@ export const pipelineSection = defineSection({
     MORGAN_SPEED: "speed",
     MORGAN_OUTPUT_SAMPLE_RATE: "outputSampleRate",
     MORGAN_SYSTEM_PROMPT: "systemPrompt",
+    MORGAN_CHAT_TEMPLATE: "chatTemplate",
+    MORGAN_REPETITION_PENALTY: "repetitionPenalty",
     MORGAN_MAX_RESPONSE_TOKENS: "maxResponseTokens",
     MORGAN_TEMPERATURE: "temperature",
     MORGAN_ECHO_CANCELLATION: "echoCancellation",

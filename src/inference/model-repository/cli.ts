@@ -12,9 +12,8 @@
  */
 import { join } from "node:path";
 import { TritonClient } from "@triton-client";
-import type { ModelNames } from "../types";
 import { ModelRepository, ModelRepositoryError } from "./repository";
-import { validateRepository } from "./validate";
+import { type ModelNamesByRole, validateRepository } from "./validate";
 
 const USAGE = "usage: bun run models validate [DIR...] | validate --server | list | load NAME | unload NAME | reload NAME";
 const DEFAULT_REPOSITORIES = ["cpu", "gpu"].map((set) => join(import.meta.dir, "../../../triton-models", set));
@@ -23,8 +22,8 @@ export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
   tritonUrl: string;
-  /** The models Morgan's roles use (configuration). */
-  modelNames: ModelNames;
+  /** The model of each role (configuration; defaults for the roles it does not name). */
+  modelNames: ModelNamesByRole;
   /** How long load and unload may take before the model is reported stuck. */
   timeoutMs: number;
 }

@@ -12,8 +12,7 @@
  * holds a stream open; the error says so, with the model's statistics, instead of waiting forever.
  */
 import type { ModelStatistics as TritonStatistics, TritonClient } from "@triton-client";
-import type { ModelNames } from "../types";
-import { validateServer } from "./validate";
+import { type ModelNamesByRole, validateServer } from "./validate";
 
 export const MODEL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 
@@ -36,7 +35,7 @@ export interface ModelEntry {
   state: string;
   reason: string;
   /** The Morgan role this model serves under the current configuration, if any. */
-  role: keyof ModelNames | null;
+  role: keyof ModelNamesByRole | null;
   statistics: ModelStatistics | null;
 }
 
@@ -62,8 +61,8 @@ export class ModelRepositoryError extends Error {
 }
 
 export interface ModelRepositoryOptions {
-  /** The models Morgan's roles use (MORGAN_TRITON_MODEL_*). */
-  names: ModelNames;
+  /** The model of each role (MORGAN_TRITON_MODEL_*, defaults for the roles the configuration does not name). */
+  names: ModelNamesByRole;
   /** How long a load or unload may take before the model is reported stuck. */
   timeoutMs: number;
 }
@@ -81,7 +80,7 @@ export class ModelRepository {
       this.client.repositoryIndex({ deadlineMs }),
       this.client.modelStatistics("", "", { deadlineMs }),
     ]);
-    const roles = new Map(Object.entries(this.options.names).map(([role, name]) => [name, role as keyof ModelNames]));
+    const roles = new Map(Object.entries(this.options.names).map(([role, name]) => [name, role as keyof ModelNamesByRole]));
     return index.map(({ name, version, state, reason }) => {
       const stats = statistics.find((s) => s.name === name && (version === "" || s.version === version));
       return { name, version, state, reason, role: roles.get(name) ?? null, statistics: stats ? summarise(stats) : null };

@@ -8,10 +8,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ModelConfig, TritonClient } from "@triton-client";
 import { MODEL_CONTRACTS, type ModelContract, type TensorSpec } from "../contract";
-import type { ModelNames } from "../types";
 import { PbtxtError, type TextMessage, type TextValue, parsePbtxt, repeated } from "./pbtxt";
 
-export const DEFAULT_MODEL_NAMES: ModelNames = { vad: "vad", stt: "stt", llm: "llm", tts: "tts" };
+/** The Triton model of each role of the contract (Morgan's configuration names four of them). */
+export type ModelNamesByRole = Record<ModelContract["role"], string>;
+
+export const DEFAULT_MODEL_NAMES: ModelNamesByRole = { vad: "vad", stt: "stt", llm: "llm", tts: "tts", turn: "turn" };
 
 /** What the contract constrains in a model's configuration, wherever it was read from. */
 export interface ConfigView {
@@ -30,7 +32,7 @@ interface TensorView {
 }
 
 /** A repository on disk. */
-export function validateRepository(repository: string, names: ModelNames = DEFAULT_MODEL_NAMES): string[] {
+export function validateRepository(repository: string, names: ModelNamesByRole = DEFAULT_MODEL_NAMES): string[] {
   return MODEL_CONTRACTS.flatMap((contract) => {
     const name = names[contract.role];
     const file = join(repository, name, "config.pbtxt");
@@ -47,7 +49,7 @@ export function validateRepository(repository: string, names: ModelNames = DEFAU
 }
 
 /** The configurations a running Triton serves (a model that is not loaded is a problem too). */
-export async function validateServer(client: TritonClient, names: ModelNames, deadlineMs: number): Promise<string[]> {
+export async function validateServer(client: TritonClient, names: ModelNamesByRole, deadlineMs: number): Promise<string[]> {
   const problems = await Promise.all(
     MODEL_CONTRACTS.map(async (contract) => {
       const name = names[contract.role];

@@ -5,7 +5,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { TritonClient } from "@triton-client";
 import { pcmChunks, silence, speak, wordErrorRate } from "../../../tests/pipeline/support/speech";
+import { SPEECH_SET } from "../../../tests/pipeline/support/speech-set";
 import { pcm16ToFloat32 } from "../../audio/pcm";
+import { chatTemplate } from "../../pipeline/text/chat-template";
 import { tritonModels } from "./index";
 
 const url = process.env.TRITON_URL ?? "127.0.0.1:8101";
@@ -20,6 +22,16 @@ function tritonLog(): Promise<string> {
 }
 
 const countOf = (text: string, needle: string) => text.split(needle).length - 1;
+const VOICE = "en_US-joe-medium";
+
+/** Waits up to 5 s for a condition the model's log reports a little after the call returns. */
+async function eventually(condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("the condition did not hold within 5 s");
+    await Bun.sleep(100);
+  }
+}
 
 test("Triton is reachable at TRITON_URL", async () => {
   expect(await client.serverReady({ deadlineMs: 5000 })).toBe(true);
@@ -60,41 +72,82 @@ describe("STT", () => {
   });
 });
 
+describe("STT accuracy", () => {
+  test("word error rate over the two-voice speech set (Piper and espeak-ng) stays within 8%", async () => {
+    let errors = 0;
+    let words = 0;
+    for (const { text, voice } of SPEECH_SET) {
+      const stream = models.stt.open({ language: "en", onPartial: () => {} });
+      for (const chunk of pcmChunks(new Float32Array([...silence(200), ...speak(text, voice), ...silence(300)]), 200)) stream.push(pcm16ToFloat32(chunk));
+      const { text: heard } = await stream.finish();
+      const count = text.split(" ").length;
+      errors += wordErrorRate(text, heard) * count;
+      words += count;
+    }
+    console.info(`STT word error rate over ${SPEECH_SET.length} utterances: ${((100 * errors) / words).toFixed(1)}%`);
+    expect(errors / words).toBeLessThanOrEqual(0.08);
+  }, 120_000);
+});
+
 describe("LLM", () => {
-  test("streams several deltas, deterministic for a seed", async () => {
+  const chatml = chatTemplate("chatml");
+  const ask = (question: string) => chatml.format([{ role: "user", content: question }]);
+
+  test("streams several deltas, repeats itself when greedy, and stops at the template's end of turn", async () => {
     const run = async () => {
       const deltas: string[] = [];
-      for await (const d of models.llm.stream({ prompt: "User: hi\nAssistant:", maxTokens: 40, temperature: 0.9, seed: 3 })) deltas.push(d);
+      const request = { prompt: ask("Tell me about the sea."), maxTokens: 40, temperature: 0, stop: [...chatml.stop] };
+      for await (const d of models.llm.stream(request)) deltas.push(d);
       return deltas;
     };
     const [a, b] = [await run(), await run()];
     expect(a.length).toBeGreaterThan(3);
     expect(b).toEqual(a);
+    expect(a.join("")).not.toContain("<|im_");
   });
 
-  // The CPU n-gram model writes a whole reply in a few milliseconds, too fast to catch mid-stream
-  // reliably, so this checks the client side; the TTS test below proves the same mechanism (the
-  // request's own gRPC stream closed → Triton cancels → the model stops) at the model.
-  test("aborting a generation ends the stream at once, with no delta after the abort", async () => {
+  test("answers a factual question", async () => {
+    let text = "";
+    for await (const d of models.llm.stream({ prompt: ask("What is the capital of France?"), maxTokens: 40, temperature: 0, stop: [...chatml.stop] })) text += d;
+    expect(text).toMatch(/Paris/);
+  });
+
+  test("aborting a generation stops it at the model, and no delta arrives after the abort", async () => {
+    const before = countOf(await tritonLog(), "llm: request cancelled by the client");
     const controller = new AbortController();
     const afterAbort: string[] = [];
     const consume = async () => {
-      for await (const delta of models.llm.stream({ prompt: "User: tell me everything\nAssistant:", maxTokens: 4096, temperature: 1 }, controller.signal)) {
+      const request = { prompt: ask("Tell me a very long story about everything."), maxTokens: 1000, temperature: 1, repetitionPenalty: 1.2 };
+      for await (const delta of models.llm.stream(request, controller.signal)) {
         if (controller.signal.aborted) afterAbort.push(delta);
         controller.abort();
       }
     };
     await expect(consume()).rejects.toThrow(/closed by the caller|aborted/);
     expect(afterAbort).toEqual([]);
+    await eventually(async () => countOf(await tritonLog(), "llm: request cancelled by the client") > before);
   });
 });
 
 describe("TTS", () => {
   test("streams a chunk per sentence", async () => {
     const chunks = [];
-    for await (const chunk of models.tts.synthesize({ text: "One. Two sentences here. And three.", voice: "kal", speed: 1 })) chunks.push(chunk);
+    for await (const chunk of models.tts.synthesize({ text: "One. Two sentences here. And three.", voice: VOICE, speed: 1 })) chunks.push(chunk);
     expect(chunks.length).toBe(3);
-    for (const chunk of chunks) expect(chunk.sampleRate).toBeGreaterThan(7999);
+    for (const chunk of chunks) expect(chunk.sampleRate).toBe(22050);
+  });
+
+  test("lists the installed Piper voices from the model's configuration", async () => {
+    expect(await models.tts.voices()).toEqual([VOICE]);
+  });
+
+  test("an unknown voice fails with the installed voices named", async () => {
+    const consume = async () => {
+      for await (const _ of models.tts.synthesize({ text: "Hello.", voice: "kal", speed: 1 })) {
+        // nothing arrives
+      }
+    };
+    await expect(consume()).rejects.toThrow(/unknown voice 'kal'; installed voices: en_US-joe-medium/);
   });
 
   test("aborting a synthesis cancels it at Triton", async () => {
@@ -102,10 +155,9 @@ describe("TTS", () => {
     const controller = new AbortController();
     const text = Array.from({ length: 40 }, (_, i) => `This is sentence number ${i} of a long text.`).join(" ");
     const consume = async () => {
-      for await (const _ of models.tts.synthesize({ text, voice: "slt", speed: 1 }, controller.signal)) controller.abort();
+      for await (const _ of models.tts.synthesize({ text, voice: VOICE, speed: 1 }, controller.signal)) controller.abort();
     };
     await expect(consume()).rejects.toThrow(/closed by the caller|aborted/);
-    await Bun.sleep(500);
-    expect(countOf(await tritonLog(), "tts: request cancelled by the client")).toBeGreaterThan(before);
+    await eventually(async () => countOf(await tritonLog(), "tts: request cancelled by the client") > before);
   });
 });

@@ -22,6 +22,7 @@ export class TritonLanguageModel implements LanguageModel {
     const sampling = {
       max_tokens: request.maxTokens,
       temperature: request.temperature,
+      ...(request.repetitionPenalty === undefined ? {} : { repetition_penalty: request.repetitionPenalty }),
       ...(request.seed === undefined ? {} : { seed: request.seed }),
       ...(request.stop && request.stop.length > 0 ? { stop: request.stop } : {}),
     };

@@ -1,4 +1,8 @@
-/** TextToSpeech over the `tts` model: one response per synthesised sentence (docs/contract.md). */
+/**
+ * TextToSpeech over the `tts` model: one response per synthesised sentence (docs/contract.md). The
+ * installed voices are the keys of the model's `voices` parameter in its config.pbtxt, read from
+ * Triton's model configuration.
+ */
 import type { TritonClient } from "@triton-client";
 import type { AudioChunk, SynthesisRequest, TextToSpeech } from "../types";
 import { float, hasOutput, outputFloats, outputScalar, text } from "./tensors";
@@ -8,7 +12,12 @@ export interface TtsModelOptions {
   requestTimeoutMs: number;
 }
 
+/** The voice list is re-read this often, so a reloaded model's new voices are seen. */
+const VOICES_TTL_MS = 60_000;
+
 export class TritonTextToSpeech implements TextToSpeech {
+  private voiceList?: { names: Promise<string[]>; at: number };
+
   constructor(
     private readonly client: TritonClient,
     private readonly options: TtsModelOptions,
@@ -32,5 +41,27 @@ export class TritonTextToSpeech implements TextToSpeech {
     } finally {
       stream.close();
     }
+  }
+
+  voices(): Promise<string[]> {
+    const cached = this.voiceList;
+    if (cached && performance.now() - cached.at < VOICES_TTL_MS) return cached.names;
+    const names = this.readVoices();
+    this.voiceList = { names, at: performance.now() };
+    names.catch(() => {
+      if (this.voiceList?.names === names) this.voiceList = undefined;
+    });
+    return names;
+  }
+
+  private async readVoices(): Promise<string[]> {
+    const config = await this.client.modelConfig(this.options.model, "", { deadlineMs: this.options.requestTimeoutMs });
+    const raw = config.parameters?.voices?.string_value;
+    if (!raw) throw new Error(`model ${this.options.model} has no voices parameter in its config.pbtxt`);
+    const parsed: unknown = JSON.parse(raw);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      throw new Error(`model ${this.options.model}: the voices parameter is not a JSON object`);
+    }
+    return Object.keys(parsed).sort();
   }
 }

@@ -1,12 +1,13 @@
 /**
- * Turns → text deltas. Streams the reply from the language model; the turn's abort signal cancels
- * the request at Triton when the turn is interrupted.
+ * Turns → text deltas. Formats the conversation with the model's chat template and streams the reply
+ * from the language model; the turn's abort signal cancels the request at Triton when the turn is
+ * interrupted.
  */
 import type { LanguageModel } from "../../inference/types";
 import type { PipelineEvent } from "../events";
-import { STOP_SEQUENCES } from "../prompt";
 import type { ResolvedSettings } from "../settings";
 import { Stage } from "../stage";
+import type { ChatMessage, ChatTemplate } from "../text/chat-template";
 import type { Turn } from "../turn";
 
 export class LlmStage extends Stage {
@@ -15,6 +16,7 @@ export class LlmStage extends Stage {
   constructor(
     private readonly llm: LanguageModel,
     private readonly settings: () => ResolvedSettings,
+    private readonly template: ChatTemplate,
   ) {
     super();
   }
@@ -22,18 +24,19 @@ export class LlmStage extends Stage {
   protected override process(event: PipelineEvent): void {
     this.forward(event);
     // Generation runs beside the queue so the next events (a barge-in) are not held behind it.
-    if (event.kind === "turn_started") void this.generate(event.turn, event.prompt);
+    if (event.kind === "turn_started") void this.generate(event.turn, event.messages);
   }
 
-  private async generate(turn: Turn, prompt: string): Promise<void> {
+  private async generate(turn: Turn, messages: ChatMessage[]): Promise<void> {
     const settings = this.settings();
     try {
       const request = {
-        prompt,
+        prompt: this.template.format(messages),
         maxTokens: settings.maxResponseTokens,
         temperature: settings.temperature,
+        repetitionPenalty: settings.repetitionPenalty,
         seed: settings.seed,
-        stop: STOP_SEQUENCES,
+        stop: [...this.template.stop],
       };
       for await (const delta of this.llm.stream(request, turn.signal)) {
         if (turn.cancelled) return;

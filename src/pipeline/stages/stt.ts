@@ -38,7 +38,7 @@ export class SttStage extends Stage {
         return this.openUtterance();
       case "speech_stopped":
         this.forward(event);
-        return this.finishUtterance(event.at, event.silenceWaitMs);
+        return this.finishUtterance(event.speechEndedAt, event.at - event.speechEndedAt);
       case "utterance_end":
         return this.onUtteranceEnd(event);
       default:
@@ -77,12 +77,12 @@ export class SttStage extends Stage {
     this.preRollMs = 0;
   }
 
-  private async finishUtterance(speechEndedAt: number, silenceWaitMs: number | undefined): Promise<void> {
+  private async finishUtterance(speechEndedAt: number, endpointingMs: number | undefined): Promise<void> {
     const utterance = this.utterance;
     if (!utterance) return;
     this.utterance = undefined;
     const transcript = await utterance.finish();
-    this.forward({ kind: "transcript", transcript, speechEndedAt, silenceWaitMs, audioMs: this.utteranceMs });
+    this.forward({ kind: "transcript", transcript, speechEndedAt, endpointingMs, audioMs: this.utteranceMs });
   }
 
   private async onUtteranceEnd(event: EventOf<"utterance_end">): Promise<void> {

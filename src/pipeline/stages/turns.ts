@@ -6,7 +6,6 @@
 import type { Logger } from "pino";
 import type { EventOf, PipelineEvent } from "../events";
 import type { PipelineStore } from "../ports";
-import { buildPrompt } from "../prompt";
 import type { ResolvedSettings } from "../settings";
 import { Stage } from "../stage";
 import { Turn } from "../turn";
@@ -71,7 +70,7 @@ export class TurnStage extends Stage {
     if (text === "") return;
     if (this.replying) this.interrupt("barge_in");
     const origin = event.speechEndedAt ?? performance.now();
-    const turn = new Turn("voice", text, origin, event.silenceWaitMs ?? null, event.audioMs, event.transcript.confidence);
+    const turn = new Turn("voice", text, origin, event.endpointingMs ?? null, event.audioMs, event.transcript.confidence);
     turn.mark("sttFinal");
     await this.startTurn(turn);
   }
@@ -90,7 +89,9 @@ export class TurnStage extends Stage {
     // Context first: it must not include the message being stored for this very turn.
     const context = await store.context(conversationId);
     turn.userMessageStored = this.storeUserMessage(turn, conversationId);
-    this.forward({ kind: "turn_started", turn, prompt: buildPrompt(settings().systemPrompt, context, turn.userText) });
+    const system = settings().systemPrompt.trim();
+    const messages = [...(system ? [{ role: "system" as const, content: system }] : []), ...context, { role: "user" as const, content: turn.userText }];
+    this.forward({ kind: "turn_started", turn, messages });
   }
 
   private async storeUserMessage(turn: Turn, conversationId: string): Promise<void> {

@@ -17,6 +17,8 @@ export class VadStage extends Stage {
   private speechMs = 0;
   private silenceMs = 0;
   private bargeInSent = false;
+  /** When the audio holding the latest speech frame arrived. */
+  private lastVoicedAt = 0;
   /** While the VAD model keeps failing, the client hears about it once, not per audio chunk. */
   private failing = false;
 
@@ -40,12 +42,15 @@ export class VadStage extends Stage {
       return;
     }
     this.failing = false;
-    for (const frame of frames) this.observe(frame);
+    for (const frame of frames) this.observe(frame, event.receivedAt);
   }
 
-  private observe(frame: VadFrame): void {
+  private observe(frame: VadFrame, receivedAt: number): void {
     const tuning = this.settings().vad;
-    if (frame.probability >= tuning.threshold) this.onSpeechFrame(frame.durationMs);
+    if (frame.probability >= tuning.threshold) {
+      this.lastVoicedAt = receivedAt;
+      this.onSpeechFrame(frame.durationMs);
+    }
     else if (frame.probability < tuning.threshold - HYSTERESIS) this.onSilenceFrame(frame.durationMs);
   }
 
@@ -71,7 +76,7 @@ export class VadStage extends Stage {
     }
     this.silenceMs += ms;
     if (this.silenceMs < this.settings().vad.minSilenceMs) return;
-    this.forward({ kind: "speech_stopped", at: performance.now(), silenceWaitMs: this.silenceMs });
+    this.forward({ kind: "speech_stopped", at: performance.now(), speechEndedAt: this.lastVoicedAt });
     this.speaking = false;
     this.speechMs = 0;
     this.silenceMs = 0;

@@ -31,10 +31,25 @@ describe("SentenceSplitter", () => {
 
   test("cuts run-on text at a clause or word boundary below the maximum", () => {
     const runOn = "word ".repeat(100);
-    const pieces = splitStreamed(runOn, 7, { maxChars: 50, minChars: 5 });
+    const pieces = splitStreamed(runOn, 7, { maxChars: 50, minChars: 5, firstClauseMinChars: 40 });
     expect(pieces.length).toBeGreaterThan(5);
     for (const piece of pieces) expect(piece.length).toBeLessThanOrEqual(50);
     expect(pieces.join(" ").split(/\s+/).length).toBe(100);
+  });
+
+  test("a long first sentence is cut at its first clause boundary so speech can start; later ones are not", () => {
+    const text =
+      "The capital of France is Paris, which has been its capital for centuries, and it lies on the Seine. " +
+      "It is famous for its museums, its cafes, and the Eiffel Tower.";
+    expect(splitStreamed(text)).toEqual([
+      "The capital of France is Paris, which has been its capital for centuries,",
+      "and it lies on the Seine.",
+      "It is famous for its museums, its cafes, and the Eiffel Tower.",
+    ]);
+  });
+
+  test("a clause mark too early in the first sentence does not cut it", () => {
+    expect(splitStreamed("Yes, the answer is four. Anything else?")).toEqual(["Yes, the answer is four.", "Anything else?"]);
   });
 
   test("keeps every character of the text across pieces", () => {

@@ -1,6 +1,8 @@
 /**
  * Cuts streamed LLM text into pieces TTS can start on before the reply is finished: at sentence
- * ends, and at a clause or word boundary when a run-on sentence grows past `maxChars`.
+ * ends, and at a clause or word boundary when a run-on sentence grows past `maxChars`. The first piece
+ * of a reply may also end at a clause boundary: a TTS model synthesises a sentence whole, so a long
+ * first sentence would hold back the reply's first audio.
  */
 
 /** Words ending in a period that do not end a sentence. */
@@ -13,12 +15,15 @@ export interface SentenceSplitterOptions {
   maxChars: number;
   /** Sentences shorter than this wait to be joined with the next one (avoids tiny TTS calls). */
   minChars: number;
+  /** The first piece ends at the first clause boundary (", " "; " ": " " - ") at least this far in. */
+  firstClauseMinChars: number;
 }
 
-export const DEFAULT_SPLITTER_OPTIONS: SentenceSplitterOptions = { maxChars: 220, minChars: 12 };
+export const DEFAULT_SPLITTER_OPTIONS: SentenceSplitterOptions = { maxChars: 220, minChars: 12, firstClauseMinChars: 40 };
 
 export class SentenceSplitter {
   private buffer = "";
+  private emitted = 0;
 
   constructor(private readonly options: SentenceSplitterOptions = DEFAULT_SPLITTER_OPTIONS) {}
 
@@ -32,6 +37,7 @@ export class SentenceSplitter {
       const piece = this.buffer.slice(0, cut).trim();
       this.buffer = this.buffer.slice(cut);
       if (piece.length > 0) pieces.push(piece);
+      this.emitted += 1;
     }
     return pieces;
   }
@@ -46,6 +52,10 @@ export class SentenceSplitter {
   private nextCut(): number | undefined {
     const end = this.sentenceEnd();
     if (end !== undefined) return end;
+    if (this.emitted === 0) {
+      const clause = this.firstClauseEnd();
+      if (clause !== undefined) return clause;
+    }
     if (this.buffer.length > this.options.maxChars) return this.runOnCut();
     return undefined;
   }
@@ -58,6 +68,16 @@ export class SentenceSplitter {
       if (end < this.options.minChars && match[0] !== "\n") continue;
       if (match[0].startsWith(".") && this.endsWithAbbreviation(match.index)) continue;
       return end;
+    }
+    return undefined;
+  }
+
+  /** Index just past the first clause mark (before its space) at or beyond firstClauseMinChars. */
+  private firstClauseEnd(): number | undefined {
+    const pattern = /[,;:](?=\s)|\s[-–—](?=\s)/g;
+    for (let match = pattern.exec(this.buffer); match; match = pattern.exec(this.buffer)) {
+      const end = match.index + match[0].length;
+      if (end >= this.options.firstClauseMinChars) return end;
     }
     return undefined;
   }

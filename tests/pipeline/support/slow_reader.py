@@ -1,8 +1,9 @@
 """A WebSocket client that stops reading: a real socket-level slow consumer for flow-control tests.
 
-Usage: slow_reader.py PORT PATH FIRST_MESSAGE_JSON REPEATED_MESSAGE_JSON COUNT
-Sends FIRST_MESSAGE, reads the first reply, then sends REPEATED_MESSAGE COUNT times without reading
-anything, then reads until the server drops the connection. Prints one JSON line:
+Usage: slow_reader.py PORT PATH FIRST_MESSAGE_JSON THEN_MESSAGE_JSON REPEATED_MESSAGE_JSON COUNT
+Sends FIRST_MESSAGE, reads the first reply, sends THEN_MESSAGE once and REPEATED_MESSAGE COUNT times
+(every 0.25 s, so the server does not see an idle client) without reading anything, then reads until
+the server drops the connection. Prints one JSON line:
 {"closed": bool, "close_code": int|null}.
 """
 import base64
@@ -44,7 +45,7 @@ def close_code(data: bytes):
 
 
 def main() -> None:
-    port, path, first, repeated, count = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+    port, path, first, then, repeated, count = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6])
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     # A small receive window makes the server's backlog grow after little data.
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -56,6 +57,7 @@ def main() -> None:
     )
     sock.sendall(frame(first))
     time.sleep(0.5)
+    sock.sendall(frame(then))
     for _ in range(count):
         try:
             sock.sendall(frame(repeated))

@@ -10,11 +10,15 @@ The ONNX file comes from the `silero-vad` wheel (installed with --no-deps, so no
 
 import json
 import os
+import sys
 import time
 
-import numpy as np
-import onnxruntime as ort
-import triton_python_backend_utils as pb_utils
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", "..", "lib"))
+
+import numpy as np  # noqa: E402
+import onnxruntime as ort  # noqa: E402
+import triton_python_backend_utils as pb_utils  # noqa: E402
+from morgan_backend import BadRequest, audio_input, onnx_session_options, sequence_controls  # noqa: E402
 
 SAMPLE_RATE = 16000
 FRAME = 512  # Silero's window at 16 kHz (32 ms)
@@ -52,13 +56,10 @@ class TritonPythonModel:
         # State of a sequence that never sent END is dropped after this long (Triton itself does not
         # tell the model when it frees an idle sequence slot).
         self.idle_s = float(params.get("state_idle_seconds", {}).get("string_value", "60"))
-        opts = ort.SessionOptions()
         # One thread per instance: instances run in parallel and the machine may have only 2 cores;
         # a 576-sample frame is far too small for intra-op parallelism to pay off.
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
         self.session = ort.InferenceSession(
-            _silero_onnx_path(), sess_options=opts, providers=["CPUExecutionProvider"]
+            _silero_onnx_path(), sess_options=onnx_session_options(1), providers=["CPUExecutionProvider"]
         )
         self.sr = np.array(SAMPLE_RATE, dtype=np.int64)
         self.sequences = {}
@@ -75,7 +76,7 @@ class TritonPythonModel:
         for i, request in enumerate(requests):
             try:
                 work.append((i,) + self._prepare(request))
-            except ValueError as exc:
+            except BadRequest as exc:
                 responses[i] = pb_utils.InferenceResponse(error=pb_utils.TritonError(f"vad: {exc}"))
 
         # Run frame t of every sequence in the batch as one ONNX call of batch size B: the batched
@@ -101,20 +102,8 @@ class TritonPythonModel:
         return responses
 
     def _prepare(self, request):
-        start = bool(pb_utils.get_input_tensor_by_name(request, "START").as_numpy().reshape(-1)[0])
-        end = bool(pb_utils.get_input_tensor_by_name(request, "END").as_numpy().reshape(-1)[0])
-        cid = int(pb_utils.get_input_tensor_by_name(request, "CORRID").as_numpy().reshape(-1)[0])
-        audio = pb_utils.get_input_tensor_by_name(request, "AUDIO")
-        if audio is None:
-            raise ValueError("missing input AUDIO")
-        a = audio.as_numpy()
-        if a.dtype != np.float32:
-            raise ValueError(f"AUDIO must be FP32, got {a.dtype}")
-        a = a.reshape(-1)
-        if a.size > MAX_CHUNK_SAMPLES:
-            raise ValueError(f"AUDIO chunk of {a.size} samples exceeds {MAX_CHUNK_SAMPLES} (30 s)")
-        if not np.all(np.isfinite(a)):
-            raise ValueError("AUDIO contains NaN or infinite samples")
+        start, end, cid = sequence_controls(request)
+        a = audio_input(request, "AUDIO", MAX_CHUNK_SAMPLES)
         if start or cid not in self.sequences:
             # A sequence we have no state for (never started, or evicted) starts fresh rather than
             # failing: VAD state converges within a few frames.

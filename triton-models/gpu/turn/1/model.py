@@ -1,0 +1,1 @@
+../../../cpu/turn/1/model.py
