@@ -8,7 +8,8 @@ import type { Logger } from "pino";
 import type { SessionSettings } from "../protocol/messages";
 import type { PipelineStore, SessionSnapshot, SessionStatePort, SessionStore } from "./ports";
 import { type ResolvedSettings, applySettings } from "./settings";
-import { type Models, type Transport, VoiceSession } from "./session";
+import type { Models } from "../inference/types";
+import { type Transport, VoiceSession } from "./session";
 import type { ChatTemplate } from "./text/chat-template";
 
 export interface SessionManagerDeps {
