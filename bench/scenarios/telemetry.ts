@@ -22,7 +22,7 @@ import { runWorkers } from "../lib/workers";
 import type { FloodResult, Job, VoiceResult } from "../load/protocol";
 import type { PipelineEvent } from "../../src/pipeline/events";
 import { SessionObserver } from "../../src/pipeline/session-observer";
-import { Turn } from "../../src/pipeline/turn";
+import { Turn } from "../../src/pipeline/turn-taking/turn";
 import { Observers } from "../../src/telemetry/events";
 import { MetricsObserver } from "../../src/telemetry/metrics";
 import { startTracing } from "../../src/telemetry/tracing";
@@ -218,7 +218,7 @@ function empty(): Tally {
   return { done: 0, audioChunks: 0, cpuS: 0, wallS: 0, latenciesMs: [], errors: [] };
 }
 
-const CHAIN = ["vad", "stt", "turns", "llm", "sentences", "tts"];
+const CHAIN = ["turn-taking", "conversation", "llm", "sentences", "tts"];
 
 /**
  * Times the observations of one voice turn (5 s of microphone audio, partial transcripts, a reply of
@@ -242,25 +242,27 @@ function timeTelemetryWork(turns: number): { perTurnUs: number; hops: number; me
       counts.messages += 1;
       observers.observe(type === "message_sent" ? { type } : { type, messageType: "audio" });
     };
-    const call = (role: "vad" | "stt" | "llm" | "tts", firstResultMs?: number) => {
+    const call = (role: "vad" | "stt" | "turn" | "llm" | "tts", firstResultMs?: number) => {
       counts.calls += 1;
       observers.observe({ type: "model_call", role, model: role, outcome: "ok", durationMs: 3, firstResultMs });
     };
     const samples = new Float32Array(320);
     for (let chunk = 0; chunk < 250; chunk++) {
       message("message_received");
-      const audio: PipelineEvent = { kind: "audio", samples, receivedAt: 0 };
-      session.hop("input", "vad", 0, audio);
-      travel("vad", audio);
+      session.hop("input", "turn-taking", 0, { kind: "audio", samples, receivedAt: 0 });
       if (chunk % 5 === 0) call("vad");
-      if (chunk === 20) travel("vad", { kind: "speech_started", at: 0 });
-      if (chunk > 20 && chunk % 10 === 0 && chunk < 150) travel("stt", { kind: "transcript", transcript: { text: "partial", isFinal: false, confidence: 0 }, audioMs: 0 });
-      if (chunk === 150) travel("vad", { kind: "speech_stopped", at: 0, speechEndedAt: 0 });
+      if (chunk === 20) travel("turn-taking", { kind: "speech_started", at: 0 });
+      if (chunk > 20 && chunk % 10 === 0 && chunk < 150) travel("turn-taking", { kind: "transcript", transcript: { text: "partial", isFinal: false, confidence: 0 }, audioMs: 0 });
+      if (chunk === 150) {
+        call("turn");
+        travel("turn-taking", { kind: "speech_stopped", at: 0, speechEndedAt: 0, reason: "model" });
+      }
     }
     call("stt");
-    travel("stt", { kind: "transcript", transcript: { text: "final", isFinal: true, confidence: 1 }, audioMs: 2600 });
+    travel("turn-taking", { kind: "transcript", transcript: { text: "final", isFinal: true, confidence: 1 }, audioMs: 2600 });
     const turn = new Turn("voice", "final", performance.now(), 500);
-    travel("turns", { kind: "turn_started", turn, messages: [] });
+    travel("turn-taking", { kind: "user_turn", turn });
+    travel("conversation", { kind: "turn_started", turn, messages: [], userMessageStored: Promise.resolve() });
     for (let i = 0; i < 20; i++) {
       travel("llm", { kind: "llm_delta", turn, text: "word " });
       message("message_sent");
@@ -274,7 +276,7 @@ function timeTelemetryWork(turns: number): { perTurnUs: number; hops: number; me
       for (let m = 0; m < 4; m++) message("message_sent");
     }
     travel("tts", { kind: "tts_done", turn });
-    turn.state = "complete";
+    turn.finish("complete");
     session.sent({ type: "response_complete", data: { turn_id: turn.id, text: "t", latency: turn.latency(), cached_audio: false } });
     observers.observe({ type: "session_closed", sessionId, status: "completed" });
   };

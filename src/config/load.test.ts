@@ -25,7 +25,7 @@ describe("loadConfig", () => {
     const config = loadConfig({ file: null, env: {} });
     expect(config.server.port).toBe(8000);
     expect(config.triton.url).toBe("127.0.0.1:8101");
-    expect(config.triton.models).toEqual({ vad: "vad", stt: "stt", llm: "llm", tts: "tts" });
+    expect(config.triton.models).toEqual({ vad: "vad", stt: "stt", llm: "llm", tts: "tts", turn: "turn" });
     expect(config.streaming).toEqual({ enabled: true, chunkSize: 8192, timeoutS: 60, realTimeProcessing: true });
     expect(config.postgres.poolSize).toBe(10);
     expect(config.postgres.host).toBeUndefined();

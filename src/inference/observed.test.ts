@@ -4,7 +4,7 @@ import { type ObservationOf, Observers } from "../telemetry/events";
 import { observedModels } from "./observed";
 import type { AudioChunk, Models } from "./types";
 
-const NAMES = { vad: "silero", stt: "whisper", llm: "qwen", tts: "piper" };
+const NAMES = { vad: "silero", stt: "whisper", turn: "smart-turn", llm: "qwen", tts: "piper" };
 
 function setup(overrides: Partial<Models> = {}) {
   const calls: ObservationOf<"model_call">[] = [];
@@ -15,6 +15,7 @@ function setup(overrides: Partial<Models> = {}) {
     stt: {
       open: () => ({ push: () => {}, finish: async () => ({ text: "hi", isFinal: true, confidence: 1 }), abort: () => {} }),
     },
+    turn: { predict: async () => 0.9 },
     llm: {
       async *stream() {
         await Bun.sleep(20);
@@ -35,17 +36,19 @@ function setup(overrides: Partial<Models> = {}) {
 }
 
 describe("observedModels", () => {
-  test("a VAD push and an STT final are one call each, named by the configured model", async () => {
+  test("a VAD push, an STT final and an end-of-turn prediction are one call each, named by the configured model", async () => {
     const { models, calls } = setup();
     const vad = models.vad.open();
     expect(await vad.push(new Float32Array(512))).toEqual([{ probability: 0.9, durationMs: 32 }]);
     const stt = models.stt.open({ language: "en", onPartial: () => {} });
     stt.push(new Float32Array(320));
     expect((await stt.finish()).text).toBe("hi");
+    expect(await models.turn.predict(new Float32Array(16000))).toBe(0.9);
     expect(await models.tts.voices()).toEqual(["amy"]);
     expect(calls.map((c) => [c.role, c.model, c.outcome])).toEqual([
       ["vad", "silero", "ok"],
       ["stt", "whisper", "ok"],
+      ["turn", "smart-turn", "ok"],
     ]);
   });
 

@@ -5,8 +5,8 @@
  * other) know nothing of telemetry.
  *
  * What counts as a call: a VAD `push`; an STT utterance's `finish` (the request that returns the final
- * transcript; the chunk requests before it are the adapter's business); an LLM `stream`; a TTS
- * `synthesize`.
+ * transcript; the chunk requests before it are the adapter's business); an end-of-turn `predict`; an
+ * LLM `stream`; a TTS `synthesize`.
  */
 import type { CallOutcome, ModelRole, Observers } from "../telemetry/events";
 import type { AudioChunk, ModelNames, Models, SttStream, VadStream } from "./types";
@@ -16,6 +16,7 @@ export function observedModels(models: Models, names: ModelNames, observers: Obs
     observers.observe({ type: "model_call", role, model: names[role], outcome, durationMs, firstResultMs });
   const vad = report("vad");
   const stt = report("stt");
+  const turn = report("turn");
   const llm = report("llm");
   const tts = report("tts");
   return {
@@ -38,6 +39,7 @@ export function observedModels(models: Models, names: ModelNames, observers: Obs
         };
       },
     },
+    turn: { predict: (audio, signal) => timed(models.turn.predict(audio, signal), signal, turn) },
     llm: { stream: (request, signal) => timedStream(models.llm.stream(request, signal), signal, llm) },
     tts: {
       synthesize: (request, signal): AsyncIterable<AudioChunk> => timedStream(models.tts.synthesize(request, signal), signal, tts),

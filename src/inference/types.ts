@@ -52,6 +52,12 @@ export interface SpeechToText {
   open(options: { language: string; onPartial: (t: Transcript) => void }): SttStream;
 }
 
+/** End-of-turn detection from how the user spoke (Smart Turn). */
+export interface TurnDetector {
+  /** The probability that the user has finished their turn, from up to the last 8 s of its 16 kHz audio. */
+  predict(audio: Float32Array, signal?: AbortSignal): Promise<number>;
+}
+
 export interface GenerationRequest {
   prompt: string;
   maxTokens: number;
@@ -80,10 +86,11 @@ export interface TextToSpeech {
   voices(): Promise<string[]>;
 }
 
-/** The four models a voice session uses. */
+/** The models a voice session uses, one per role. */
 export interface Models {
   vad: VoiceActivityDetector;
   stt: SpeechToText;
+  turn: TurnDetector;
   llm: LanguageModel;
   tts: TextToSpeech;
 }

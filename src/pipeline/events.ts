@@ -1,38 +1,42 @@
 /**
  * The typed events that flow down a session's pipeline, Pipecat-style: each stage handles the
  * events it knows and forwards the rest. `interrupt` is a system event: it overtakes queued work in
- * every stage, and each stage cancels its own in-flight requests when it passes by.
+ * every stage, and each stage cancels its own in-flight requests when it passes by; pausing and
+ * resuming a reply overtake queued work too.
  */
 import type { Transcript } from "../inference/types";
-import type { ChatMessage } from "./text/chat-template";
 import type { ErrorCode } from "../protocol/messages";
-import type { Turn } from "./turn";
+import type { ChatMessage } from "./text/chat-template";
+import type { EndReason } from "./turn-taking/endpointing";
+import type { SpeculationOutcome } from "./turn-taking/recognizer";
+import type { TurnView } from "./turn-taking/turn";
 
 export type PipelineEvent =
   /** 16 kHz mono audio from the client; `receivedAt` is when it arrived (performance.now()). */
   | { kind: "audio"; samples: Float32Array; receivedAt: number }
-  /** The VAD confirmed speech (after min_speech_ms). */
+  /** The user started speaking (after min_speech_ms of speech). */
   | { kind: "speech_started"; at: number }
   /**
-   * The VAD heard enough silence to end the user's turn: `at` is when it decided, `speechEndedAt` when
-   * the last voiced audio arrived (the end of the user's speech, the zero of the latency report).
+   * Turn-taking decided that the user's turn is over: `at` is the decision, `speechEndedAt` when the
+   * last voiced audio arrived (the end of the user's speech, the zero of the latency report).
    */
-  | { kind: "speech_stopped"; at: number; speechEndedAt: number }
-  /** Speech lasted long enough to count as barge-in if Morgan is answering. */
-  | { kind: "barge_in"; at: number }
+  | { kind: "speech_stopped"; at: number; speechEndedAt: number; reason: EndReason }
   /** The client says the utterance is over, optionally with its own transcript. */
   | { kind: "utterance_end"; at: number; transcription?: string }
-  | { kind: "transcript"; transcript: Transcript; speechEndedAt?: number; endpointingMs?: number; audioMs: number }
+  /** A partial or the final transcript of the user's utterance. */
+  | { kind: "transcript"; transcript: Transcript; audioMs: number }
   | { kind: "user_text"; text: string; at: number }
-  /** A reply begins; `messages` is the conversation the LLM answers (system prompt, context, user text). */
-  | { kind: "turn_started"; turn: Turn; messages: ChatMessage[] }
-  | { kind: "llm_delta"; turn: Turn; text: string }
-  | { kind: "llm_done"; turn: Turn }
-  | { kind: "sentence"; turn: Turn; index: number; text: string }
-  | { kind: "sentences_done"; turn: Turn }
+  /** A user's turn to answer, as turn-taking decided it. */
+  | { kind: "user_turn"; turn: TurnView }
+  /** A reply begins: `messages` is what the LLM answers; the reply is stored after `userMessageStored`. */
+  | { kind: "turn_started"; turn: TurnView; messages: ChatMessage[]; userMessageStored: Promise<unknown> }
+  | { kind: "llm_delta"; turn: TurnView; text: string }
+  | { kind: "llm_done"; turn: TurnView }
+  | { kind: "sentence"; turn: TurnView; index: number; text: string }
+  | { kind: "sentences_done"; turn: TurnView }
   | {
       kind: "tts_audio";
-      turn: Turn;
+      turn: TurnView;
       /** Which sentence this audio speaks, and its text (for what-was-heard bookkeeping). */
       index: number;
       text: string;
@@ -40,23 +44,30 @@ export type PipelineEvent =
       sampleRate: number;
       cached: boolean;
     }
-  | { kind: "tts_done"; turn: Turn }
-  /** Ask whoever owns turns to stop the current reply (the client's `interrupt`). */
+  | { kind: "tts_done"; turn: TurnView }
+  /** Ask turn-taking to stop the current reply (the client's `interrupt`). */
   | { kind: "interrupt_request"; reason: "client" }
   /** Stop `turn`: every stage cancels its work for it. */
-  | { kind: "interrupt"; turn: Turn; reason: "barge_in" | "client" }
-  | { kind: "error"; code: ErrorCode; message: string; turn?: Turn };
+  | { kind: "interrupt"; turn: TurnView; reason: "barge_in" | "client" }
+  /** The user spoke over the reply: hold its audio until it resumes or is interrupted. */
+  | { kind: "reply_paused"; turn: TurnView }
+  | { kind: "reply_resumed"; turn: TurnView }
+  /** A speculative final transcript was used, or discarded because the user went on (wasted work). */
+  | { kind: "speculation"; outcome: SpeculationOutcome }
+  | { kind: "error"; code: ErrorCode; message: string; turn?: TurnView };
 
 export type EventKind = PipelineEvent["kind"];
 export type EventOf<K extends EventKind> = Extract<PipelineEvent, { kind: K }>;
 
+const SYSTEM_EVENTS = new Set<EventKind>(["interrupt", "interrupt_request", "reply_paused", "reply_resumed"]);
+
 /** Events that overtake queued work. */
 export function isSystemEvent(event: PipelineEvent): boolean {
-  return event.kind === "interrupt" || event.kind === "interrupt_request";
+  return SYSTEM_EVENTS.has(event.kind);
 }
 
 /** An event that belongs to a cancelled turn, which no stage should act on any more. */
 export function isStale(event: PipelineEvent): boolean {
   if (event.kind === "interrupt" || event.kind === "error") return false;
-  return "turn" in event && event.turn.cancelled;
+  return "turn" in event && event.turn !== undefined && event.turn.cancelled;
 }

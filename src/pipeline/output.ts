@@ -1,10 +1,12 @@
 /**
- * The end of the pipeline: turns events into protocol messages for the client, and closes each
- * turn — the reply stored whole, or truncated to what the user heard when interrupted.
+ * The end of the pipeline: turns events into protocol messages for the client, tells turn-taking
+ * what went out (it keeps each turn's books), and closes each turn: the reply stored whole, or
+ * truncated to what the user heard when interrupted.
  *
  * Reply audio is paced to real time, at most `audioLeadMs` ahead of the client's playout, as a
  * person hears it. Synthesis runs far faster than speech; without pacing a whole reply would be
- * sent (and the turn over) before the user could barge in on it.
+ * sent (and the turn over) before the user could barge in on it. A paused reply sends nothing until
+ * it resumes.
  */
 import type { Logger } from "pino";
 import type { OutgoingMessage } from "../protocol/messages";
@@ -13,11 +15,14 @@ import { resampleSpeech } from "../audio/resampler";
 import type { EventOf, PipelineEvent } from "./events";
 import type { PipelineStore } from "./ports";
 import type { ResolvedSettings } from "./settings";
-import type { Turn } from "./turn";
+import type { ReplyReporter } from "./turn-taking/turn-taking";
+import type { TurnView } from "./turn-taking/turn";
 
 export interface ReplyOutputDeps {
   send: (message: OutgoingMessage) => void;
   store: PipelineStore;
+  /** Turn-taking: the one writer of turns, told what was generated and sent. */
+  reporter: ReplyReporter;
   conversationId: () => string;
   settings: () => ResolvedSettings;
   /** Largest audio payload per response_audio message, in bytes of PCM (the seed's 8 KiB chunks). */
@@ -32,11 +37,13 @@ export class ReplyOutput {
   private readonly closing = new Set<Promise<void>>();
   /** Per turn, the paced delivery of its audio and then its completion, in order. */
   private readonly playouts = new Map<string, Promise<void>>();
+  /** Per turn, the storing of the user's message: the reply is stored after it. */
+  private readonly userMessages = new Map<string, Promise<unknown>>();
 
   constructor(private readonly deps: ReplyOutputDeps) {}
 
   handle = (event: PipelineEvent): void => {
-    const { send } = this.deps;
+    const { send, reporter } = this.deps;
     switch (event.kind) {
       case "speech_started":
         return send({ type: "vad_status", data: { speaking: true } });
@@ -46,14 +53,24 @@ export class ReplyOutput {
         const { text, isFinal, confidence } = event.transcript;
         return send({ type: "transcription", data: { text, is_final: isFinal, confidence } });
       }
+      case "turn_started":
+        this.userMessages.set(event.turn.id, event.userMessageStored);
+        return;
       case "llm_delta":
+        reporter.replyText(event.turn, event.text);
         return send({ type: "response_text", data: { turn_id: event.turn.id, text: event.text, is_final: false } });
       case "llm_done":
         return send({ type: "response_text", data: { turn_id: event.turn.id, text: "", is_final: true } });
+      case "sentence":
+        return reporter.sentenceReady(event.turn);
       case "tts_audio":
         return this.afterPlayout(event.turn, () => this.sendAudio(event));
       case "tts_done":
         return this.afterPlayout(event.turn, () => this.complete(event.turn));
+      case "reply_paused":
+        return send({ type: "response_paused", data: { turn_id: event.turn.id } });
+      case "reply_resumed":
+        return send({ type: "response_resumed", data: { turn_id: event.turn.id } });
       case "interrupt":
         return this.track(this.interrupted(event.turn, event.reason));
       case "error":
@@ -71,7 +88,7 @@ export class ReplyOutput {
     void work.finally(() => this.closing.delete(work));
   }
 
-  private afterPlayout(turn: Turn, work: () => Promise<void>): void {
+  private afterPlayout(turn: TurnView, work: () => Promise<void>): void {
     const previous = this.playouts.get(turn.id) ?? Promise.resolve();
     const next = previous.then(work).catch((error) => this.deps.log.error({ err: error, turn_id: turn.id }, "reply delivery failed"));
     this.playouts.set(turn.id, next);
@@ -81,11 +98,12 @@ export class ReplyOutput {
     });
   }
 
-  /** Waits until sending `ms` more audio keeps the reply within audioLeadMs of real-time playout. */
-  private async pace(turn: Turn): Promise<void> {
-    if (turn.firstAudioAt === undefined) return;
-    const ahead = turn.sentAudioMs - (performance.now() - turn.firstAudioAt);
-    if (ahead > this.deps.audioLeadMs) await Bun.sleep(ahead - this.deps.audioLeadMs);
+  /** Waits while the reply is paused, then until sending more keeps it within audioLeadMs of playout. */
+  private async pace(turn: TurnView): Promise<void> {
+    await turn.whilePaused();
+    const ahead = turn.sentAudioMs - turn.playedOutMs();
+    if (turn.sentAudioMs > 0 && ahead > this.deps.audioLeadMs) await Bun.sleep(ahead - this.deps.audioLeadMs);
+    await turn.whilePaused();
   }
 
   private async sendAudio(event: EventOf<"tts_audio">): Promise<void> {
@@ -98,11 +116,7 @@ export class ReplyOutput {
       if (turn.cancelled) return;
       const piece = pcm.subarray(offset, offset + step);
       const ms = durationMs(piece.byteLength / 2, rate);
-      turn.firstAudioAt ??= performance.now();
-      turn.mark("ttsFirstChunk");
-      turn.markLast("lastChunk");
-      turn.recordAudioSent(event.index, event.text, ms);
-      if (!event.cached) turn.cachedAudio = false;
+      this.deps.reporter.audioSent(turn, { index: event.index, text: event.text }, ms, event.cached);
       this.deps.send({
         type: "response_audio",
         data: {
@@ -117,9 +131,9 @@ export class ReplyOutput {
     }
   }
 
-  private async complete(turn: Turn): Promise<void> {
-    if (turn.state !== "running") return;
-    turn.state = "complete";
+  private async complete(turn: TurnView): Promise<void> {
+    await turn.whilePaused();
+    if (!this.deps.reporter.replyDone(turn)) return;
     const rate = this.deps.settings().outputSampleRate;
     this.deps.send({
       type: "response_audio",
@@ -128,30 +142,25 @@ export class ReplyOutput {
     await this.storeReply(turn, turn.text.trim(), false);
     this.deps.send({
       type: "response_complete",
-      data: { turn_id: turn.id, text: turn.text.trim(), latency: turn.latency(), cached_audio: turn.cachedAudio && turn.spoken.length > 0 },
+      data: { turn_id: turn.id, text: turn.text.trim(), latency: turn.latency(), cached_audio: turn.cachedAudio && turn.sentAudioMs > 0 },
     });
   }
 
-  private async interrupted(turn: Turn, reason: "barge_in" | "client"): Promise<void> {
-    if (turn.state !== "running") return;
-    turn.state = "interrupted";
+  private async interrupted(turn: TurnView, reason: "barge_in" | "client"): Promise<void> {
     const heard = turn.heard();
     this.deps.send({ type: "interrupted", data: { turn_id: turn.id, heard_text: heard.text, heard_ms: heard.ms, reason } });
-    await this.storeReply(turn, heard.text, true);
+    // A reply interrupted before it began (its user message not yet being stored) leaves nothing to store.
+    if (this.userMessages.has(turn.id)) await this.storeReply(turn, heard.text, true);
   }
 
   private failed(event: EventOf<"error">): void {
-    const { turn } = event;
-    if (turn && turn.state === "running") {
-      turn.state = "failed";
-      turn.cancel("failed");
-    }
+    if (event.turn) this.deps.reporter.replyFailed(event.turn);
     this.deps.send({ type: "error", data: { code: event.code, message: event.message, recoverable: true } });
   }
 
-  private async storeReply(turn: Turn, content: string, interrupted: boolean): Promise<void> {
+  private async storeReply(turn: TurnView, content: string, interrupted: boolean): Promise<void> {
     try {
-      await turn.userMessageStored;
+      await this.userMessages.get(turn.id);
       await this.deps.store.appendMessage(this.deps.conversationId(), {
         role: "assistant",
         content,
@@ -163,6 +172,8 @@ export class ReplyOutput {
     } catch (error) {
       this.deps.log.error({ err: error, turn_id: turn.id }, "storing the reply failed");
       this.deps.send({ type: "error", data: { code: "storage_failed", message: "the reply could not be stored", recoverable: true } });
+    } finally {
+      this.userMessages.delete(turn.id);
     }
   }
 }

@@ -2,8 +2,8 @@
  * One client's voice session: its settings, its pipeline, and the numbered stream of messages it
  * is sent. The data flow, in one place:
  *
- *   client audio → VAD → STT → turns → LLM → sentences → TTS → client
- *                                      (text turns enter at "turns")
+ *   client audio → turn-taking (VAD, STT, end of turn, barge-in) → conversation → LLM → sentences → TTS → client
+ *                  (typed text enters at turn-taking too)
  */
 import type { Logger } from "pino";
 import type { Models } from "../inference/types";
@@ -15,13 +15,12 @@ import type { PipelineStore, SessionSnapshot, SessionStatePort } from "./ports";
 import { SessionObserver } from "./session-observer";
 import { type ResolvedSettings, applySettings } from "./settings";
 import { Pipeline } from "./stage";
+import { ConversationStage } from "./stages/conversation";
 import { LlmStage } from "./stages/llm";
 import { SentenceStage } from "./stages/sentences";
-import { SttStage } from "./stages/stt";
 import { TtsStage } from "./stages/tts";
-import { TurnStage } from "./stages/turns";
-import { VadStage } from "./stages/vad";
 import type { ChatTemplate } from "./text/chat-template";
+import { TurnTaking } from "./turn-taking/turn-taking";
 
 const MODEL_SAMPLE_RATE = 16000;
 
@@ -52,7 +51,7 @@ export class VoiceSession {
   private transport?: Transport;
   private readonly replay: { seq: number; json: string }[] = [];
   private readonly pipeline: Pipeline;
-  private readonly turns: TurnStage;
+  private readonly turnTaking: TurnTaking;
   private readonly output: ReplyOutput;
   private readonly observer: SessionObserver;
   private ended = false;
@@ -67,15 +66,11 @@ export class VoiceSession {
     this.seq = startSeq;
     const current = () => this.settings;
     const { models, store } = deps;
-    this.turns = new TurnStage({
-      store,
-      settings: current,
-      conversationId: () => snapshot.conversationId,
-      sessionRowId: () => snapshot.sessionRowId,
-    });
+    this.turnTaking = new TurnTaking({ vad: models.vad, stt: models.stt, turn: models.turn, settings: current });
     this.output = new ReplyOutput({
       send: (message) => this.send(message),
       store,
+      reporter: this.turnTaking,
       settings: current,
       conversationId: () => snapshot.conversationId,
       chunkBytes: deps.chunkBytes,
@@ -85,9 +80,8 @@ export class VoiceSession {
     this.observer = new SessionObserver(deps.observers, { sessionId: snapshot.sessionId, conversationId: snapshot.conversationId });
     this.pipeline = new Pipeline(
       [
-        new VadStage(models.vad, current),
-        new SttStage(models.stt, current),
-        this.turns,
+        this.turnTaking,
+        new ConversationStage({ store, settings: current, conversationId: () => snapshot.conversationId, sessionRowId: () => snapshot.sessionRowId }),
         new LlmStage(models.llm, current, deps.chatTemplate),
         new SentenceStage(),
         new TtsStage(models.tts, store, current),
@@ -157,8 +151,7 @@ export class VoiceSession {
       case "interrupt":
         return this.pipeline.push({ kind: "interrupt_request", reason: "client" });
       case "playback":
-        if (this.turns.current) this.turns.current.playedMs = message.data.played_ms;
-        return;
+        return this.turnTaking.played(message.data.played_ms);
       case "config":
         this.settings = applySettings(this.settings, message.data);
         void this.saveState();

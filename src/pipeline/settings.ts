@@ -1,12 +1,6 @@
 /** A session's settings with every default filled in, and how a client's patch applies to them. */
 import type { SessionSettings } from "../protocol/messages";
-
-export interface VadTuning {
-  threshold: number;
-  minSilenceMs: number;
-  minSpeechMs: number;
-  bargeInMinSpeechMs: number;
-}
+import type { TurnTakingOptions } from "./turn-taking/options";
 
 export interface ResolvedSettings {
   language: string;
@@ -14,9 +8,9 @@ export interface ResolvedSettings {
   speed: number;
   inputSampleRate: number;
   outputSampleRate: number;
-  vad: VadTuning;
+  /** Voice activity, endpointing and interruption: the turn-taking module's one options object. */
+  turnTaking: TurnTakingOptions;
   systemPrompt: string;
-  echoCancellation: boolean;
   maxResponseTokens: number;
   temperature: number;
   /** Server configuration only (not a client setting). */
@@ -24,30 +18,36 @@ export interface ResolvedSettings {
   seed?: number;
 }
 
-/**
- * Barge-in needs longer speech when the client has no echo cancellation, since Morgan's own voice
- * coming back through the microphone would otherwise interrupt it.
- */
-export function bargeInThresholdMs(settings: ResolvedSettings): number {
-  const minimum = settings.echoCancellation ? 0 : 600;
-  return Math.max(settings.vad.bargeInMinSpeechMs, minimum);
-}
-
 export function applySettings(current: ResolvedSettings, patch: SessionSettings): ResolvedSettings {
+  const { vad, endpointing, interruption } = current.turnTaking;
   return {
     language: patch.language ?? current.language,
     voice: patch.voice ?? current.voice,
     speed: patch.speed ?? current.speed,
     inputSampleRate: patch.input_sample_rate ?? current.inputSampleRate,
     outputSampleRate: patch.output_sample_rate ?? current.outputSampleRate,
-    vad: {
-      threshold: patch.vad?.threshold ?? current.vad.threshold,
-      minSilenceMs: patch.vad?.min_silence_ms ?? current.vad.minSilenceMs,
-      minSpeechMs: patch.vad?.min_speech_ms ?? current.vad.minSpeechMs,
-      bargeInMinSpeechMs: patch.vad?.barge_in_min_speech_ms ?? current.vad.bargeInMinSpeechMs,
+    turnTaking: {
+      vad: {
+        threshold: patch.vad?.threshold ?? vad.threshold,
+        minSpeechMs: patch.vad?.min_speech_ms ?? vad.minSpeechMs,
+      },
+      endpointing: {
+        mode: patch.turn_detection?.mode ?? endpointing.mode,
+        eagerness: patch.turn_detection?.eagerness ?? endpointing.eagerness,
+        silenceMs: patch.vad?.min_silence_ms ?? endpointing.silenceMs,
+        minPauseMs: patch.turn_detection?.min_endpointing_ms ?? endpointing.minPauseMs,
+        maxWaitMs: patch.turn_detection?.max_endpointing_ms ?? endpointing.maxWaitMs,
+      },
+      interruption: {
+        minSpeechMs: patch.vad?.barge_in_min_speech_ms ?? interruption.minSpeechMs,
+        minWords: patch.interruption?.min_words ?? interruption.minWords,
+        echoCancellation: patch.echo_cancellation ?? interruption.echoCancellation,
+        minSpeechMsWithoutEchoCancellation: interruption.minSpeechMsWithoutEchoCancellation,
+        resumeFalseInterruption: patch.interruption?.resume_false_interruption ?? interruption.resumeFalseInterruption,
+        falseInterruptionTimeoutMs: patch.interruption?.false_interruption_timeout_ms ?? interruption.falseInterruptionTimeoutMs,
+      },
     },
     systemPrompt: patch.system_prompt ?? current.systemPrompt,
-    echoCancellation: patch.echo_cancellation ?? current.echoCancellation,
     maxResponseTokens: patch.max_response_tokens ?? current.maxResponseTokens,
     temperature: patch.temperature ?? current.temperature,
     repetitionPenalty: current.repetitionPenalty,

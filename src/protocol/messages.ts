@@ -49,7 +49,7 @@ export const VadSettings = z
   .object({
     /** Speech probability at or above which a frame counts as speech. */
     threshold: z.number().min(0.05).max(0.95),
-    /** Silence that ends the user's turn. */
+    /** `silence` turn detection: the silence that ends the user's turn. */
     min_silence_ms: z.number().int().min(100).max(5000),
     /** Speech needed before a turn starts (filters clicks and breaths). */
     min_speech_ms: z.number().int().min(30).max(2000),
@@ -59,6 +59,46 @@ export const VadSettings = z
   .partial()
   .strict();
 export type VadSettings = z.infer<typeof VadSettings>;
+
+export const TURN_DETECTION_MODES = ["semantic", "silence"] as const;
+export const EAGERNESS_LEVELS = ["low", "medium", "high", "auto"] as const;
+
+/** How Morgan decides that the user has finished speaking. */
+export const TurnDetectionSettings = z
+  .object({
+    /**
+     * `semantic`: at a short pause, a turn model (Smart Turn) judges from the audio whether the user
+     * is done; if not, Morgan keeps listening up to `max_endpointing_ms`. `silence`: the turn ends after
+     * `vad.min_silence_ms` of silence, whatever was said.
+     */
+    mode: z.enum(TURN_DETECTION_MODES),
+    /** `high` ends turns sooner (and cuts in more often); `low` waits for more certainty. `auto` = `medium`. */
+    eagerness: z.enum(EAGERNESS_LEVELS),
+    /** The pause after which the turn model is asked (and speech recognition is finalised early). */
+    min_endpointing_ms: z.number().int().min(50).max(2000),
+    /** The longest silence Morgan waits for a turn the model thinks is unfinished. */
+    max_endpointing_ms: z.number().int().min(200).max(10_000),
+  })
+  .partial()
+  .strict();
+export type TurnDetectionSettings = z.infer<typeof TurnDetectionSettings>;
+
+/** When the user's speech interrupts Morgan's reply. */
+export const InterruptionSettings = z
+  .object({
+    /** Words the user must say (from the live transcript) before speech counts as an interruption; 0 = speech alone. */
+    min_words: z.number().int().min(0).max(10),
+    /**
+     * Pause the reply when the user starts speaking over it, and resume it where it stopped if no
+     * words follow (a cough, a "mm"); otherwise the reply stops at once.
+     */
+    resume_false_interruption: z.boolean(),
+    /** How long after the user falls silent a paused reply waits for words before it resumes. */
+    false_interruption_timeout_ms: z.number().int().min(200).max(10_000),
+  })
+  .partial()
+  .strict();
+export type InterruptionSettings = z.infer<typeof InterruptionSettings>;
 
 /** Settings that `start` sets and `config` may change mid-session. */
 export const SessionSettings = z
@@ -70,6 +110,8 @@ export const SessionSettings = z
     output_sample_rate: sampleRate,
     audio_format: z.literal("pcm_s16le"),
     vad: VadSettings,
+    turn_detection: TurnDetectionSettings,
+    interruption: InterruptionSettings,
     system_prompt: z.string().max(LIMITS.maxSystemPromptChars),
     /** Without echo cancellation Morgan's own voice may reach the mic: barge-in then needs longer speech. */
     echo_cancellation: z.boolean(),
@@ -217,6 +259,8 @@ export const ServerMessage = z.discriminatedUnion("type", [
     "response_complete",
     z.object({ turn_id: z.uuid(), text: z.string(), latency: LatencyReport, cached_audio: z.boolean() }),
   ),
+  serverMessage("response_paused", z.object({ turn_id: z.uuid() })),
+  serverMessage("response_resumed", z.object({ turn_id: z.uuid() })),
   serverMessage(
     "interrupted",
     z.object({ turn_id: z.uuid(), heard_text: z.string(), heard_ms: z.number(), reason: z.enum(["barge_in", "client"]) }),

@@ -35,7 +35,7 @@ describe("Observers", () => {
     expect(observers.wantsAudio()).toBe(false);
     observers.add({ audio: true, observe: (o) => o.type === "stage_event" && withAudio.push(o.kind) });
     expect(observers.wantsAudio()).toBe(true);
-    for (const kind of ["audio", "speech_started"]) observers.observe({ type: "stage_event", sessionId: "s", from: "vad", to: "stt", position: 1, kind, at: 0 });
+    for (const kind of ["audio", "speech_started"]) observers.observe({ type: "stage_event", sessionId: "s", from: "vad", to: "stt", position: 1, kind, produced: true, at: 0 });
     expect(plain).toEqual(["speech_started"]);
     expect(withAudio).toEqual(["audio", "speech_started"]);
   });

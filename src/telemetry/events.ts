@@ -10,7 +10,7 @@ import type { ErrorCode, LatencyReport } from "../protocol/messages";
 
 export type TurnSource = "voice" | "text";
 export type TurnOutcome = "complete" | "interrupted" | "failed";
-export type ModelRole = "vad" | "stt" | "llm" | "tts";
+export type ModelRole = "vad" | "stt" | "turn" | "llm" | "tts";
 /** `cancelled`: the caller aborted it (barge-in, a client that went away). */
 export type CallOutcome = "ok" | "error" | "cancelled";
 export type StorageComponent = "cache" | "database";
@@ -20,9 +20,10 @@ export type StorageTier = "redis" | "memory" | "postgres" | "pglite" | "journal"
 export type Observation =
   /**
    * An event passing from one pipeline stage to the next (`from` "input": pushed into the chain;
-   * `to` "output": delivered to the client side). `position` is the chain index of `to`. An event
-   * of a turn carries its id; the events before a turn exists (speech, transcripts) carry the number
-   * of the utterance they belong to, which the turn_started of that utterance names.
+   * `to` "output": delivered to the client side). `position` is the chain index of `to`; `produced`
+   * says `from` made the event (its first hop) rather than passing it on. An event of a turn carries
+   * its id; the events before a turn exists (speech, transcripts) carry the number of the utterance
+   * they belong to, which the turn_started of that utterance names.
    */
   | {
       type: "stage_event";
@@ -31,6 +32,7 @@ export type Observation =
       to: string;
       position: number;
       kind: string;
+      produced: boolean;
       turnId?: string;
       utterance?: number;
       at: number;

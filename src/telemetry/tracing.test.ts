@@ -6,7 +6,7 @@ import type { LatencyReport } from "../protocol/messages";
 import type { Observation, TurnOutcome } from "./events";
 import { startTracing } from "./tracing";
 
-const CHAIN = ["vad", "stt", "turns", "llm", "sentences", "tts"];
+const CHAIN = ["turn-taking", "conversation", "llm", "sentences", "tts"];
 const LATENCY: LatencyReport = {
   endpointing_ms: 500,
   stt_final_ms: 300,
@@ -30,7 +30,8 @@ function tracing(sampler: "always_on" | "always_off" = "always_on") {
   /** One event travelling from `stage` to the output at time `at` (a millisecond per hop). */
   const travel = (stage: string, kind: string, at: number, ids: { turnId?: string; utterance?: number }) => {
     for (let i = CHAIN.indexOf(stage); i < CHAIN.length; i++) {
-      observe({ type: "stage_event", sessionId: "s", from: CHAIN[i]!, to: CHAIN[i + 1] ?? "output", position: i + 1, kind, at: at + i, ...ids });
+      const produced = i === CHAIN.indexOf(stage);
+      observe({ type: "stage_event", sessionId: "s", from: CHAIN[i]!, to: CHAIN[i + 1] ?? "output", position: i + 1, kind, produced, at: at + i, ...ids });
     }
   };
   const spans = async () => {
@@ -42,12 +43,13 @@ function tracing(sampler: "always_on" | "always_off" = "always_on") {
 
 function voiceTurn(t: ReturnType<typeof tracing>, turnId: string, outcome: TurnOutcome, base: number) {
   const utterance = 1;
-  t.travel("vad", "speech_started", base + 100, { utterance });
-  t.travel("stt", "transcript", base + 400, { utterance }); // a partial, passing every stage
-  t.travel("vad", "speech_stopped", base + 1000, { utterance });
-  t.travel("stt", "transcript", base + 1300, { utterance }); // the final
-  t.observe({ type: "turn_started", sessionId: "s", conversationId: "c", turnId, source: "voice", utterance, stagePosition: 2, at: base + 1350 });
-  t.travel("turns", "turn_started", base + 1350, { turnId });
+  t.travel("turn-taking", "speech_started", base + 100, { utterance });
+  t.travel("turn-taking", "transcript", base + 400, { utterance }); // a partial, passing every stage
+  t.travel("turn-taking", "speech_stopped", base + 1000, { utterance });
+  t.travel("turn-taking", "transcript", base + 1300, { utterance }); // the final
+  t.observe({ type: "turn_started", sessionId: "s", conversationId: "c", turnId, source: "voice", utterance, stagePosition: 0, at: base + 1320 });
+  t.travel("turn-taking", "user_turn", base + 1320, { turnId });
+  t.travel("conversation", "turn_started", base + 1350, { turnId });
   t.travel("llm", "llm_delta", base + 1400, { turnId });
   t.travel("sentences", "sentence", base + 1420, { turnId });
   t.travel("tts", "tts_audio", base + 1480, { turnId });
@@ -81,18 +83,19 @@ describe("TracingObserver", () => {
     const children = spans.filter((s) => s.parentSpanContext?.spanId === turn.spanContext().spanId);
     expect(children.every((s) => s.spanContext().traceId === turn.spanContext().traceId)).toBe(true);
     const zero = performance.timeOrigin + base;
-    // Times in ms from `base` (each hop of an event a millisecond later): the utterance spans VAD,
-    // STT and turns (not the partial transcript passing the later stages); the last stage plays
+    // Times in ms from `base` (each hop of an event a millisecond later): turn-taking spans the
+    // utterance from the start of speech (the partial transcript passing the later stages before the
+    // turn existed counts for none of them); a stage starts with the first event the stage before it
+    // made (the LLM with turn_started, not with user_turn passing through); the last stage plays
     // out until the turn ends.
     expect([turn, ...children].map((s) => relative(s, zero))).toEqual([
       ["turn", 100, 4000],
-      ["vad", 100, 1000],
-      ["stt", 100, 1301],
-      ["turns", 101, 1352],
-      ["llm", 1352, 1503],
-      ["sentences", 1353, 1504],
-      ["tts", 1354, 1605],
-      ["output", 1355, 4000],
+      ["turn-taking", 100, 1320],
+      ["conversation", 1320, 1351],
+      ["llm", 1351, 1502],
+      ["sentences", 1402, 1503],
+      ["tts", 1423, 1604],
+      ["output", 1484, 4000],
     ]);
     expect(turn.status.code).not.toBe(SpanStatusCode.ERROR);
   });

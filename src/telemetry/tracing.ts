@@ -1,10 +1,11 @@
 /**
  * OpenTelemetry tracing as an observer of the seam (./events.ts): one span per turn, carrying the
  * session, conversation and turn ids, with a child span per pipeline stage. A stage's span runs from
- * the first event of the turn it received to the last it passed on; the stages before the turn
- * existed (VAD, STT) are spanned by the utterance the turn came from; the last stage (the paced
- * playout to the client) runs until the turn ends. Spans are built when the turn ends, from the
- * times the seam reported, so nothing is held open while a session idles.
+ * the first event of the turn that the stage before it made (events only passing through announce,
+ * they give no work) to the last event it passed on; turn-taking's work before the turn existed is
+ * spanned by the utterance the turn came from; the last stage (the paced playout to the client)
+ * runs until the turn ends. Spans are built when the turn ends, from the times the seam reported,
+ * so nothing is held open while a session idles.
  *
  * Off unless the standard OTEL_* variables switch it on (config section `telemetry`); spans leave
  * through the OTLP/HTTP exporter. HTTP requests are traced by @hono/otel with the same provider.
@@ -139,8 +140,10 @@ export class TracingObserver implements Observer {
       stages = session.utterance.stages;
     }
     if (!stages) return;
-    if (event.from !== "input") touch(stages, event.from, event.position - 1, event.at);
-    touch(stages, event.to, event.position, event.at);
+    // A stage's work begins with what it makes or what the stage before it made; passing an event on
+    // before that is no work of its own.
+    if (event.from !== "input" && (event.produced || stages.has(event.from))) touch(stages, event.from, event.position - 1, event.at);
+    if (event.produced) touch(stages, event.to, event.position, event.at);
   }
 
   #turnStarted(started: ObservationOf<"turn_started">): void {

@@ -78,9 +78,10 @@ describe("a voice turn", () => {
     expect(l.llm_first_token_ms!).toBeGreaterThanOrEqual(l.stt_final_ms!);
     expect(l.tts_first_chunk_ms!).toBeGreaterThanOrEqual(l.first_sentence_ms!);
     expect(l.last_chunk_ms!).toBeGreaterThanOrEqual(l.tts_first_chunk_ms!);
-    // Measured from the last voiced audio: the endpointing wait (500 ms of silence, streamed in real
-    // time) comes first, and everything else after it.
-    expect(l.endpointing_ms!).toBeGreaterThan(400);
+    // Measured from the last voiced audio: the endpointing wait comes first (at least the first pause
+    // of 200 ms, streamed in real time; at most the 2 s maximum wait), and everything else after it.
+    expect(l.endpointing_ms!).toBeGreaterThan(150);
+    expect(l.endpointing_ms!).toBeLessThan(2600);
     expect(l.stt_final_ms!).toBeGreaterThanOrEqual(l.endpointing_ms!);
   });
 
@@ -124,7 +125,8 @@ describe("text turns", () => {
   test("a text turn runs LLM → TTS, and the same reply in another session is served from the TTS cache", async () => {
     const ask = async () => {
       const { client } = await startSession("/ws/audio", { temperature: 0, max_response_tokens: 30 });
-      client.send({ type: "text", data: { text: "Tell me about the moon." } });
+      // A confident greedy answer, the same in both sessions (see http.test.ts on prefix reuse).
+      client.send({ type: "text", data: { text: "What is 2+2?" } });
       const done = await client.next("response_complete", { timeoutMs: 30_000 });
       client.close();
       return done;

@@ -71,7 +71,7 @@ describe("the trace of one voice turn", () => {
     lastChunkMs = complete.data.latency.last_chunk_ms!;
     await waitFor(() => received.spans.some((s) => s.name === "turn"), 15_000, "the turn span to be exported");
     turn = received.spans.find((s) => s.name === "turn")!;
-    await waitFor(() => received.spans.filter((s) => s.parentSpanId === turn.spanId).length >= 7, 5_000, "the stage spans");
+    await waitFor(() => received.spans.filter((s) => s.parentSpanId === turn.spanId).length >= 6, 5_000, "the stage spans");
     children = received.spans.filter((s) => s.parentSpanId === turn.spanId).sort((a, b) => ms(a.startTimeUnixNano) - ms(b.startTimeUnixNano));
     client.close();
   }, 90_000);
@@ -88,7 +88,7 @@ describe("the trace of one voice turn", () => {
   });
 
   test("one child span per stage, in the trace of the turn, within its time", () => {
-    expect(children.map((s) => s.name).sort()).toEqual(["llm", "output", "sentences", "stt", "tts", "turns", "vad"]);
+    expect(children.map((s) => s.name).sort()).toEqual(["conversation", "llm", "output", "sentences", "tts", "turn-taking"]);
     const [start, end] = [ms(turn.startTimeUnixNano), ms(turn.endTimeUnixNano)];
     for (const child of children) {
       expect(child.traceId).toBe(turn.traceId);
@@ -99,12 +99,13 @@ describe("the trace of one voice turn", () => {
     expect(end - start).toBeGreaterThan(lastChunkMs);
   });
 
-  test("the stages follow the reply: speech, transcript, turn, generation, sentences, speech out", () => {
+  test("the stages follow the reply: the user's speech and its end, the conversation, generation, sentences, speech out", () => {
     const span = (name: string) => children.find((s) => s.name === name)!;
-    const [vad, stt, turns, llm, sentences, tts, output] = ["vad", "stt", "turns", "llm", "sentences", "tts", "output"].map(span) as OtlpSpan[];
-    expect(ms(vad!.startTimeUnixNano)).toBeLessThanOrEqual(ms(stt!.startTimeUnixNano));
-    expect(ms(stt!.endTimeUnixNano)).toBeLessThanOrEqual(ms(llm!.startTimeUnixNano));
-    expect(ms(turns!.endTimeUnixNano)).toBeLessThanOrEqual(ms(llm!.startTimeUnixNano) + 0.001);
+    const [turnTaking, conversation, llm, sentences, tts, output] = ["turn-taking", "conversation", "llm", "sentences", "tts", "output"].map(span) as OtlpSpan[];
+    // Turn-taking spans the utterance: from the start of speech, so it opens the trace.
+    expect(ms(turnTaking!.startTimeUnixNano)).toBeCloseTo(ms(turn.startTimeUnixNano), 3);
+    expect(ms(turnTaking!.endTimeUnixNano)).toBeLessThanOrEqual(ms(conversation!.startTimeUnixNano) + 0.001);
+    expect(ms(conversation!.endTimeUnixNano)).toBeLessThanOrEqual(ms(llm!.startTimeUnixNano) + 0.001);
     expect(ms(llm!.startTimeUnixNano)).toBeLessThanOrEqual(ms(sentences!.startTimeUnixNano));
     expect(ms(sentences!.startTimeUnixNano)).toBeLessThanOrEqual(ms(tts!.startTimeUnixNano));
     expect(ms(tts!.startTimeUnixNano)).toBeLessThanOrEqual(ms(output!.startTimeUnixNano));

@@ -84,15 +84,27 @@ def audio_input(request, name, max_samples):
     tensor = pb_utils.get_input_tensor_by_name(request, name)
     if tensor is None:
         raise BadRequest(f"missing input {name}")
-    a = tensor.as_numpy()
+    return _checked_audio(name, tensor.as_numpy().reshape(-1), max_samples)
+
+
+def _checked_audio(name, a, max_samples):
     if a.dtype != np.float32:
         raise BadRequest(f"{name} must be FP32, got {a.dtype}")
-    a = a.reshape(-1)
     if a.size > max_samples:
         raise BadRequest(f"{name} of {a.size} samples exceeds {max_samples} ({max_samples // 16000} s at 16 kHz)")
     if not np.all(np.isfinite(a)):
         raise BadRequest(f"{name} contains NaN or infinite samples")
     return a
+
+
+def audio_rows(request, name, max_samples):
+    """A batched FP32 audio input [rows, samples] as a list of checked mono clips (one per row)."""
+    tensor = pb_utils.get_input_tensor_by_name(request, name)
+    if tensor is None:
+        raise BadRequest(f"missing input {name}")
+    a = tensor.as_numpy()
+    rows = a.reshape(a.shape[0], -1) if a.ndim > 1 else a.reshape(1, -1)
+    return [_checked_audio(name, row, max_samples) for row in rows]
 
 
 def text_input(request, name, required, max_bytes):

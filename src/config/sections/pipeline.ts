@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { boolField, intField, numberField, textField } from "../fields.ts";
 import { defineSection } from "../section.ts";
+import { EAGERNESS_LEVELS, TURN_DETECTION_MODES } from "../../protocol/messages.ts";
 
 /** Defaults for voice sessions (a client overrides them per session in `start` / `config`) and WebSocket limits. */
 export const pipelineSection = defineSection({
@@ -23,9 +24,29 @@ export const pipelineSection = defineSection({
       vad: z
         .strictObject({
           threshold: numberField(0.05, 0.95, 0.5),
+          /** `silence` turn detection: the silence that ends a turn. */
           minSilenceMs: intField(100, 5000, 500),
           minSpeechMs: intField(30, 2000, 120),
           bargeInMinSpeechMs: intField(30, 5000, 300),
+        })
+        .prefault({}),
+      /** How the end of the user's turn is decided (docs/turn-taking.md). */
+      turnDetection: z
+        .strictObject({
+          mode: z.enum(TURN_DETECTION_MODES, { error: `expected one of ${TURN_DETECTION_MODES.join(", ")}` }).default("semantic"),
+          eagerness: z.enum(EAGERNESS_LEVELS, { error: `expected one of ${EAGERNESS_LEVELS.join(", ")}` }).default("auto"),
+          minEndpointingMs: intField(50, 2000, 200),
+          maxEndpointingMs: intField(200, 10_000, 2000),
+        })
+        .prefault({}),
+      /** What the user's speech does to a reply that is playing (docs/turn-taking.md). */
+      interruption: z
+        .strictObject({
+          minWords: intField(0, 10, 0),
+          resumeFalseInterruption: boolField(true),
+          falseInterruptionTimeoutMs: intField(200, 10_000, 1500),
+          /** Barge-in needs at least this much speech when the client has no echo cancellation. */
+          minSpeechMsWithoutEchoCancellation: intField(30, 5000, 600),
         })
         .prefault({}),
       /** Reply audio is paced to real time, at most this far ahead of playout (the client's jitter buffer). */
@@ -52,6 +73,14 @@ export const pipelineSection = defineSection({
     MORGAN_VAD_MIN_SILENCE_MS: "vad.minSilenceMs",
     MORGAN_VAD_MIN_SPEECH_MS: "vad.minSpeechMs",
     MORGAN_BARGE_IN_MIN_SPEECH_MS: "vad.bargeInMinSpeechMs",
+    MORGAN_TURN_DETECTION: "turnDetection.mode",
+    MORGAN_TURN_EAGERNESS: "turnDetection.eagerness",
+    MORGAN_MIN_ENDPOINTING_MS: "turnDetection.minEndpointingMs",
+    MORGAN_MAX_ENDPOINTING_MS: "turnDetection.maxEndpointingMs",
+    MORGAN_INTERRUPTION_MIN_WORDS: "interruption.minWords",
+    MORGAN_RESUME_FALSE_INTERRUPTION: "interruption.resumeFalseInterruption",
+    MORGAN_FALSE_INTERRUPTION_TIMEOUT_MS: "interruption.falseInterruptionTimeoutMs",
+    MORGAN_BARGE_IN_MIN_SPEECH_MS_WITHOUT_AEC: "interruption.minSpeechMsWithoutEchoCancellation",
     MORGAN_AUDIO_LEAD_MS: "audioLeadMs",
     MORGAN_RESUME_WINDOW_S: "resumeWindowS",
     MORGAN_WS_MAX_BUFFERED_BYTES: "maxBufferedBytes",

@@ -13,6 +13,7 @@ export const tritonSection = defineSection({
           stt: textField("stt"),
           llm: textField("llm"),
           tts: textField("tts"),
+          turn: textField("turn"),
         })
         .prefault({}),
       /**
@@ -38,6 +39,7 @@ export const tritonSection = defineSection({
     MORGAN_TRITON_MODEL_STT: "models.stt",
     MORGAN_TRITON_MODEL_LLM: "models.llm",
     MORGAN_TRITON_MODEL_TTS: "models.tts",
+    MORGAN_TRITON_MODEL_TURN: "models.turn",
     MORGAN_TRITON_REQUEST_TIMEOUT_MS: "timeouts.requestMs",
     MORGAN_TRITON_HEALTH_TIMEOUT_MS: "timeouts.healthMs",
     MORGAN_TRITON_MODEL_CONTROL_TIMEOUT_MS: "timeouts.modelControlMs",

@@ -12,7 +12,7 @@ import { tritonModels } from "./index";
 
 const url = process.env.TRITON_URL ?? "127.0.0.1:8101";
 const client = new TritonClient({ url });
-const models = tritonModels(client, { vad: "vad", stt: "stt", llm: "llm", tts: "tts" }, 30_000);
+const models = tritonModels(client, { vad: "vad", stt: "stt", turn: "turn", llm: "llm", tts: "tts" }, 30_000);
 afterAll(() => client.close());
 
 function tritonLog(): Promise<string> {
@@ -89,14 +89,23 @@ describe("STT accuracy", () => {
   }, 120_000);
 });
 
+describe("turn model", () => {
+  test("a finished question scores higher than the same words cut off mid-phrase", async () => {
+    const finished = await models.turn.predict(new Float32Array([...speak("What is the capital of France?"), ...silence(200)]));
+    const cutOff = await models.turn.predict(new Float32Array([...speak("What is the capital of"), ...silence(200)]));
+    expect(finished).toBeGreaterThan(0.5);
+    expect(finished).toBeGreaterThan(cutOff);
+  });
+});
+
 describe("LLM", () => {
   const chatml = chatTemplate("chatml");
   const ask = (question: string) => chatml.format([{ role: "user", content: question }]);
 
-  test("streams several deltas, repeats itself when greedy, and stops at the template's end of turn", async () => {
+  test("streams several deltas, repeats a confident greedy answer, and stops at the template's end of turn", async () => {
     const run = async () => {
       const deltas: string[] = [];
-      const request = { prompt: ask("Tell me about the sea."), maxTokens: 40, temperature: 0, stop: [...chatml.stop] };
+      const request = { prompt: ask("What is the capital of France?"), maxTokens: 40, temperature: 0, stop: [...chatml.stop] };
       for await (const d of models.llm.stream(request)) deltas.push(d);
       return deltas;
     };

@@ -8,7 +8,7 @@ import type { PipelineEvent } from "../events";
 import type { ResolvedSettings } from "../settings";
 import { Stage } from "../stage";
 import type { ChatMessage, ChatTemplate } from "../text/chat-template";
-import type { Turn } from "../turn";
+import type { TurnView } from "../turn-taking/turn";
 
 export class LlmStage extends Stage {
   readonly name = "llm";
@@ -27,7 +27,7 @@ export class LlmStage extends Stage {
     if (event.kind === "turn_started") void this.generate(event.turn, event.messages);
   }
 
-  private async generate(turn: Turn, messages: ChatMessage[]): Promise<void> {
+  private async generate(turn: TurnView, messages: ChatMessage[]): Promise<void> {
     const settings = this.settings();
     try {
       const request = {
@@ -40,9 +40,6 @@ export class LlmStage extends Stage {
       };
       for await (const delta of this.llm.stream(request, turn.signal)) {
         if (turn.cancelled) return;
-        turn.mark("llmFirstToken");
-        turn.text += delta;
-        turn.tokens += 1;
         this.forward({ kind: "llm_delta", turn, text: delta });
       }
       this.forward({ kind: "llm_done", turn });

@@ -4,7 +4,7 @@
 import type { PipelineEvent } from "../events";
 import { SentenceSplitter } from "../text/sentences";
 import { Stage } from "../stage";
-import type { Turn } from "../turn";
+import type { TurnView } from "../turn-taking/turn";
 
 interface TurnText {
   splitter: SentenceSplitter;
@@ -31,7 +31,7 @@ export class SentenceStage extends Stage {
     }
   }
 
-  private state(turn: Turn): TurnText {
+  private state(turn: TurnView): TurnText {
     let state = this.turns.get(turn.id);
     if (!state) {
       state = { splitter: new SentenceSplitter(), count: 0 };
@@ -40,10 +40,9 @@ export class SentenceStage extends Stage {
     return state;
   }
 
-  private emitSentences(turn: Turn, sentences: string[]): void {
+  private emitSentences(turn: TurnView, sentences: string[]): void {
     const state = this.state(turn);
     for (const text of sentences) {
-      turn.mark("firstSentence");
       this.forward({ kind: "sentence", turn, index: state.count++, text });
     }
   }

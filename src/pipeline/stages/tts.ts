@@ -9,7 +9,7 @@ import type { EventOf, PipelineEvent } from "../events";
 import type { PipelineStore, SynthesisKey } from "../ports";
 import type { ResolvedSettings } from "../settings";
 import { Stage } from "../stage";
-import type { Turn } from "../turn";
+import type { TurnView } from "../turn-taking/turn";
 
 interface SpeechChunk extends AudioChunk {
   cached: boolean;
@@ -33,7 +33,8 @@ export class TtsStage extends Stage {
       case "sentence": {
         // Synthesis starts now; delivery waits for the sentences before this one.
         const audio = prefetch(this.speak(event.turn, event.text));
-        return this.enqueue(event.turn, () => this.deliver(event, audio));
+        this.enqueue(event.turn, () => this.deliver(event, audio));
+        return this.forward(event);
       }
       case "sentences_done":
         this.enqueue(event.turn, async () => this.forward({ kind: "tts_done", turn: event.turn }));
@@ -47,7 +48,7 @@ export class TtsStage extends Stage {
     }
   }
 
-  private enqueue(turn: Turn, delivery: () => Promise<void>): void {
+  private enqueue(turn: TurnView, delivery: () => Promise<void>): void {
     const previous = this.deliveries.get(turn.id) ?? Promise.resolve();
     const next = previous.then(delivery).catch((error) => {
       if (!turn.cancelled) this.fail(error, { kind: "tts_done", turn });
@@ -64,7 +65,7 @@ export class TtsStage extends Stage {
   }
 
   /** Cached audio when this exact text, voice and speed were spoken before; else a fresh synthesis. */
-  private async *speak(turn: Turn, text: string): AsyncIterable<SpeechChunk> {
+  private async *speak(turn: TurnView, text: string): AsyncIterable<SpeechChunk> {
     const settings = this.settings();
     const key: SynthesisKey = { text, voice: settings.voice, speed: settings.speed, audioFormat: "pcm_s16le" };
     const cached = await this.store.cachedSynthesis(key);

@@ -30,7 +30,8 @@ function piperVoice(): string {
 function synthesise(text: string, voice: TestVoice, file: string): void {
   const command =
     voice === "piper"
-      ? [join(ROOT, ".venv/bin/python"), "-m", "piper", "-m", piperVoice(), "-f", file]
+      ? // No sampling noise: the same words make the same audio on every run (tests stay repeatable).
+        [join(ROOT, ".venv/bin/python"), "-m", "piper", "-m", piperVoice(), "--noise-scale", "0", "--noise-w-scale", "0", "-f", file]
       : ["espeak-ng", "-v", "en-us", "-w", file, text];
   const result = Bun.spawnSync(command, { stdin: voice === "piper" ? Buffer.from(text) : undefined });
   if (result.exitCode !== 0) throw new Error(`${voice} failed to speak ${JSON.stringify(text)}: ${result.stderr.toString()}`);
@@ -38,7 +39,7 @@ function synthesise(text: string, voice: TestVoice, file: string): void {
 
 export function speak(text: string, voice: TestVoice = "piper", sampleRate = 16000): Float32Array {
   mkdirSync(CACHE, { recursive: true });
-  const file = join(CACHE, `${voice}-${createHash("sha1").update(text).digest("hex").slice(0, 16)}.wav`);
+  const file = join(CACHE, `${voice}-v2-${createHash("sha1").update(text).digest("hex").slice(0, 16)}.wav`);
   if (!existsSync(file)) {
     const partial = `${file}.${process.pid}.tmp`;
     synthesise(text, voice, partial);

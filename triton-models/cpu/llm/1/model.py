@@ -127,6 +127,9 @@ class TritonPythonModel:
             raise BadRequest("text_input is empty")
         stream = scalar_input(request, "stream", False, bool)
         exclude_input = scalar_input(request, "exclude_input_in_output", False, bool)
+        if stream and not exclude_input and pb_utils.get_input_tensor_by_name(request, "exclude_input_in_output") is not None:
+            # vLLM's backend refuses this combination; so do we, so that both repositories behave alike.
+            raise BadRequest("When streaming, `exclude_input_in_output` = False is not allowed.")
         sampling = parse_sampling_parameters(text_input(request, "sampling_parameters", False, 1 << 16))
         self._check_fits(prompt, sampling["max_tokens"])
 

@@ -86,7 +86,12 @@ class TritonPythonModel:
 
     def _handle(self, request, sender):
         start, end, cid = sequence_controls(request)
-        audio = audio_input(request, "WAV", MAX_CHUNK_SAMPLES)
+        try:
+            audio = audio_input(request, "WAV", MAX_CHUNK_SAMPLES)
+        except BadRequest:
+            if end:
+                self.sequences.pop(cid, None)  # the sequence is over either way: free its audio now
+            raise
         if start:
             self.sequences[cid] = _Seq()
         seq = self.sequences.get(cid)

@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 import triton_python_backend_utils as pb_utils  # noqa: E402
 from morgan_backend import (  # noqa: E402
     BadRequest,
-    audio_input,
+    audio_rows,
     onnx_providers,
     onnx_session_options,
     parameters,
@@ -48,19 +48,20 @@ class TritonPythonModel:
         self.features = FeatureExtractor(feature_size=80, chunk_length=8)
 
     def execute(self, requests):
-        responses, batch = [], []
+        # Every clip of every request (a request may carry several rows) goes through the network once.
+        responses, clips = [], []
         for request in requests:
             try:
-                batch.append(self._features(audio_input(request, "AUDIO", MAX_INPUT_SAMPLES)))
-                responses.append(None)
+                rows = [self._features(row) for row in audio_rows(request, "AUDIO", MAX_INPUT_SAMPLES)]
+                responses.append(len(rows))
+                clips.extend(rows)
             except BadRequest as exc:
                 responses.append(pb_utils.InferenceResponse(error=pb_utils.TritonError(f"turn: {exc}")))
-        if batch:
-            probabilities = iter(self.session.run(None, {"input_features": np.stack(batch)})[0].reshape(-1))
-            for i, response in enumerate(responses):
-                if response is None:
-                    p = np.array([[float(next(probabilities))]], dtype=np.float32)  # [batch 1, 1]
-                    responses[i] = pb_utils.InferenceResponse(output_tensors=[pb_utils.Tensor("PROBABILITY", p)])
+        probabilities = iter(self.session.run(None, {"input_features": np.stack(clips)})[0].reshape(-1) if clips else [])
+        for i, rows in enumerate(responses):
+            if isinstance(rows, int):
+                p = np.array([[float(next(probabilities))] for _ in range(rows)], dtype=np.float32)  # [rows, 1]
+                responses[i] = pb_utils.InferenceResponse(output_tensors=[pb_utils.Tensor("PROBABILITY", p)])
         return responses
 
     def _features(self, audio):

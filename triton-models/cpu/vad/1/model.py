@@ -8,7 +8,6 @@ send chunks of any size and still get exactly one probability per 32 ms of audio
 The ONNX file comes from the `silero-vad` wheel (installed with --no-deps, so no torch is needed).
 """
 
-import json
 import os
 import sys
 import time
@@ -18,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..
 import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 import triton_python_backend_utils as pb_utils  # noqa: E402
-from morgan_backend import BadRequest, audio_input, onnx_session_options, sequence_controls  # noqa: E402
+from morgan_backend import BadRequest, audio_input, onnx_session_options, parameters, sequence_controls  # noqa: E402
 
 SAMPLE_RATE = 16000
 FRAME = 512  # Silero's window at 16 kHz (32 ms)
@@ -51,11 +50,10 @@ class _SeqState:
 
 class TritonPythonModel:
     def initialize(self, args):
-        self.model_config = json.loads(args["model_config"])
-        params = self.model_config.get("parameters", {})
+        params, _ = parameters(args)
         # State of a sequence that never sent END is dropped after this long (Triton itself does not
         # tell the model when it frees an idle sequence slot).
-        self.idle_s = float(params.get("state_idle_seconds", {}).get("string_value", "60"))
+        self.idle_s = float(params.get("state_idle_seconds", "60"))
         # One thread per instance: instances run in parallel and the machine may have only 2 cores;
         # a 576-sample frame is far too small for intra-op parallelism to pay off.
         self.session = ort.InferenceSession(
