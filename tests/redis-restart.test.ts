@@ -125,6 +125,8 @@ describe("Redis hangs without dropping the connection", () => {
     const blocker = new Redis(slow.url);
     try {
       expect(storage.cache.mode).toBe("redis");
+      // Connected first: on a busy machine the connect alone could outlast the 50 ms below.
+      await blocker.ping();
       void blocker.call("DEBUG", "SLEEP", "1").catch(() => {});
       await Bun.sleep(50);
       await storage.sessionCache.setState("during-hang", { v: 1 }); // times out at 200 ms, then memory serves

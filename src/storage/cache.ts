@@ -190,6 +190,8 @@ export class FailoverCache implements CacheBackend {
         for (const key of batch) await this.#copyToRedis(redis, key);
       }
       this.#memory.clear();
+      // The "ready" event and the recheck timer may both bring Redis back: report the change once.
+      if (this.#redisReady) return;
       this.#redisReady = true;
       this.observers.observe({ type: "storage_tier", component: "cache", tier: "redis" });
       this.logger.info("redis available; serving from redis");
