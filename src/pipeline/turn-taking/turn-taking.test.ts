@@ -26,6 +26,7 @@ function harness(overrides: Parameters<typeof testOptions>[0] = {}) {
     for (const part of parts) {
       for (let i = 0; i < part.length; i += CHUNK) stage.receive({ kind: "audio", samples: part.subarray(i, i + CHUNK), receivedAt: performance.now() });
       await stage.drained();
+      await stage.listened();
     }
   };
   const of = <K extends PipelineEvent["kind"]>(kind: K) => events.filter((e): e is EventOf<K> => e.kind === kind);

@@ -9,7 +9,7 @@
  * interrupt come in; speech events, transcripts, `user_turn`, `interrupt`, `reply_paused` and
  * `reply_resumed` go out.
  */
-import type { SpeechToText, Transcript, TurnDetector, VadStream, VoiceActivityDetector } from "../../inference/types";
+import type { SpeechToText, Transcript, TurnDetector, VadFrame, VadStream, VoiceActivityDetector } from "../../inference/types";
 import type { EventOf, PipelineEvent } from "../events";
 import type { ResolvedSettings } from "../settings";
 import { Stage } from "../stage";
@@ -17,6 +17,7 @@ import { type EndpointAction, Endpointer } from "./endpointing";
 import { type InterruptionDecision, type ReplyActivity, UtteranceInterruption } from "./interruption";
 import { Recognizer } from "./recognizer";
 import { Turn, type TurnView } from "./turn";
+import { VadFeed } from "./vad-feed";
 
 /** Smart Turn judges at most the last 8 s of the turn. */
 const TURN_MODEL_WINDOW_MS = 8000;
@@ -44,6 +45,7 @@ export class TurnTaking extends Stage implements ReplyReporter {
   readonly name = "turn-taking";
   private reply?: Turn;
   private vadStream?: VadStream;
+  private readonly vad: VadFeed;
   /** While the VAD model keeps failing, the client hears about it once, not per audio chunk. */
   private vadFailing = false;
   private readonly endpointer: Endpointer;
@@ -59,6 +61,13 @@ export class TurnTaking extends Stage implements ReplyReporter {
     super();
     const options = () => deps.settings().turnTaking;
     this.endpointer = new Endpointer(options);
+    this.vad = new VadFeed(() => (this.vadStream ??= deps.vad.open()), {
+      frames: (audio, frames) => this.onFrames(audio, frames),
+      failed: (error) => {
+        if (!this.vadFailing) this.fail(error);
+        this.vadFailing = true;
+      },
+    });
     this.recognizer = new Recognizer(deps.stt, () => deps.settings().language, () => options().vad.minSpeechMs, {
       partial: (transcript, audioMs) => this.onPartial(transcript, audioMs),
       speculation: (outcome) => this.forward({ kind: "speculation", outcome }),
@@ -73,6 +82,8 @@ export class TurnTaking extends Stage implements ReplyReporter {
         this.interrupt("client");
         return this.startTurn(new Turn("text", event.text, event.at));
       case "utterance_end":
+        // The client's end follows the audio it sent: let the VAD hear all of it first.
+        await this.vad.idle();
         return this.onUtteranceEnd(event);
       case "interrupt_request":
         return this.interrupt(event.reason);
@@ -119,7 +130,13 @@ export class TurnTaking extends Stage implements ReplyReporter {
     this.reply?.reportPlayed(ms);
   }
 
+  /** Resolves once all audio received so far has been through the VAD and its frames decided on. */
+  listened(): Promise<void> {
+    return this.vad.idle();
+  }
+
   override async close(): Promise<void> {
+    await this.vad.idle();
     this.turnQuery?.abort();
     this.recognizer.abort();
     await this.vadStream?.close();
@@ -127,19 +144,15 @@ export class TurnTaking extends Stage implements ReplyReporter {
 
   // ---------------------------------------------------------------- audio → decisions
 
-  private async onAudio(event: EventOf<"audio">): Promise<void> {
-    this.recognizer.push(event.samples);
-    this.vadStream ??= this.deps.vad.open();
-    let frames;
-    try {
-      frames = await this.vadStream.push(event.samples);
-    } catch (error) {
-      if (!this.vadFailing) this.fail(error, event);
-      this.vadFailing = true;
-      return;
-    }
+  private onAudio(event: EventOf<"audio">): void {
+    this.vad.push({ samples: event.samples, receivedAt: event.receivedAt });
+  }
+
+  /** One VAD answer: the recogniser gets the audio first (so speech starts with its pre-roll), then the frames decide. */
+  private onFrames(audio: Float32Array, frames: { frame: VadFrame; receivedAt: number }[]): void {
     this.vadFailing = false;
-    for (const frame of frames) this.apply(this.endpointer.frame(frame.probability, frame.durationMs, event.receivedAt));
+    this.recognizer.push(audio);
+    for (const { frame, receivedAt } of frames) this.apply(this.endpointer.frame(frame.probability, frame.durationMs, receivedAt));
     this.decide(this.utterance?.silence(this.endpointer.silence, this.activity()));
   }
 
