@@ -107,7 +107,9 @@ describe("/metrics after one voice turn", () => {
 
   test("model calls by model and outcome: VAD frames, STT finals, end-of-turn predictions, one generation, the syntheses", () => {
     const calls = (model: string) => value(afterTurn, "morgan_triton_request_duration_seconds_count", { model, outcome: "ok" });
-    expect(calls("vad")).toBeGreaterThan(audioChunks / 2);
+    // VAD requests coalesce while one is in flight, so there are at most as many as audio chunks.
+    expect(calls("vad")).toBeGreaterThan(0);
+    expect(calls("vad")).toBeLessThanOrEqual(audioChunks);
     // Turn-taking may ask for a speculative final before the end of the turn, and use it.
     expect(calls("stt")).toBeGreaterThanOrEqual(1);
     expect(calls("turn")).toBeGreaterThanOrEqual(1);
