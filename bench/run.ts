@@ -16,6 +16,7 @@ import { gatewayOverhead } from "./scenarios/gateway";
 import { messageThroughput } from "./scenarios/throughput";
 import { sessionScale } from "./scenarios/sessions";
 import { storageUnderConcurrency } from "./scenarios/storage";
+import { telemetryCost } from "./scenarios/telemetry";
 import { voiceTurns } from "./scenarios/voice";
 
 const SCENARIOS: Record<ScenarioId, { title: string; run: Scenario }> = {
@@ -24,6 +25,7 @@ const SCENARIOS: Record<ScenarioId, { title: string; run: Scenario }> = {
   sessions: { title: "3. Session scale (idle sessions held open)", run: sessionScale },
   throughput: { title: "4. Control-message throughput (instant models)", run: messageThroughput },
   storage: { title: "5. Storage under concurrency", run: storageUnderConcurrency },
+  telemetry: { title: "6. Telemetry cost (metrics and tracing on vs off)", run: telemetryCost },
 };
 
 function log(line: string): void {

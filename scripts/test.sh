@@ -32,6 +32,8 @@ step "test-only Python packages"
 
 # The tests reach this Triton, and read its log to see cancellations arrive at the models.
 export TRITON_URL="127.0.0.1:${TRITON_GRPC_PORT:-8101}"
+# The Grafana dashboard's test checks the Triton metrics it reads against this Triton's.
+export TRITON_METRICS_PORT="${TRITON_METRICS_PORT:-8102}"
 export TRITON_LOG_FILE="$PWD/.run/triton.log"
 
 step "type check"

@@ -3,30 +3,33 @@
  * server.port, and shut down gracefully on SIGTERM/SIGINT: stop accepting, let in-flight work
  * finish (shutdown hooks), write queued writes if PostgreSQL answers, close pools, exit 0.
  */
-import type { Server, WebSocketHandler } from "bun";
+import type { Server } from "bun";
 import { TritonClient } from "@triton-client";
-import { type AppExtensions, createApp, Lifecycle, type Services, withTimeout } from "./api/app.ts";
+import packageJson from "../package.json" with { type: "json" };
+import { createApp, Lifecycle, type PipelineExtension, type Services, withTimeout } from "./api/app.ts";
+import { metricsPortApp } from "./api/routes/metrics.ts";
 import { voiceExtension } from "./api/voice.ts";
 import { ConfigError, loadConfig, redactConfig } from "./config/index.ts";
 import type { Config } from "./config/schema.ts";
-import { createLogger, setRootLogger } from "./logging/index.ts";
+import { ModelRepository } from "./inference/model-repository/repository.ts";
+import { DEFAULT_MODEL_NAMES } from "./inference/model-repository/validate.ts";
+import { createLogger } from "./logging/index.ts";
 import { openStorage } from "./storage/index.ts";
-
-/** What the voice pipeline plugs in once Services exist: its routes and, if it has one, its own WebSocket handler. */
-export interface PipelineExtension extends AppExtensions {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  websocket?: WebSocketHandler<any>;
-}
+import { startTelemetry } from "./telemetry/index.ts";
 
 export interface StartOptions {
   config?: Config;
   probeTriton?: () => Promise<boolean>;
+  /** Serves the admin API for Triton's model repository. */
+  models?: ModelRepository;
   /** Builds the pipeline's routes from Services; register its shutdown work with services.lifecycle.onShutdown. */
   extend?: (services: Services) => PipelineExtension | Promise<PipelineExtension>;
 }
 
 export interface RunningMorgan {
   server: Server<unknown>;
+  /** The separate metrics port (telemetry.metrics.port), when configured. */
+  metricsServer?: Server<unknown>;
   services: Services;
   /** Idempotent; resolves true when everything closed cleanly. */
   shutdown(reason: string): Promise<boolean>;
@@ -35,12 +38,12 @@ export interface RunningMorgan {
 export async function startMorgan(options: StartOptions = {}): Promise<RunningMorgan> {
   const config = options.config ?? loadConfig();
   const logger = createLogger(config.log);
-  setRootLogger(logger);
   logger.info({ config: redactConfig(config) }, "configuration loaded");
 
-  const storage = await openStorage(config, logger);
+  const telemetry = startTelemetry(config.telemetry, logger, packageJson.version);
+  const storage = await openStorage(config, logger, telemetry.observers);
   const lifecycle = new Lifecycle(logger);
-  const services: Services = { config, logger, storage, lifecycle, probeTriton: options.probeTriton };
+  const services: Services = { config, logger, storage, lifecycle, telemetry, probeTriton: options.probeTriton, models: options.models };
   const extension = (await options.extend?.(services)) ?? {};
   const { app } = createApp(services, extension);
   const listen = { hostname: config.server.host, port: config.server.port, fetch: app.fetch };
@@ -48,15 +51,23 @@ export async function startMorgan(options: StartOptions = {}): Promise<RunningMo
   const server: Server<unknown> = extension.websocket
     ? Bun.serve({ ...listen, websocket: extension.websocket })
     : Bun.serve(listen);
-  logger.info({ url: server.url.toString(), database: storage.database.mode, cache: storage.cache.mode }, "morgan listening");
+  const metricsPort = config.telemetry.metrics.port;
+  const metricsServer =
+    telemetry.metrics && metricsPort > 0
+      ? Bun.serve({ hostname: config.server.host, port: metricsPort, fetch: metricsPortApp(telemetry.metrics).fetch })
+      : undefined;
+  logger.info(
+    { url: server.url.toString(), metrics_url: metricsServer?.url.toString(), database: storage.database.mode, cache: storage.cache.mode },
+    "morgan listening",
+  );
 
   let stopping: Promise<boolean> | null = null;
-  const shutdown = (reason: string) => (stopping ??= stopGracefully(reason, server, services));
-  return { server, services, shutdown };
+  const shutdown = (reason: string) => (stopping ??= stopGracefully(reason, server, services, metricsServer));
+  return { server, metricsServer, services, shutdown };
 }
 
-async function stopGracefully(reason: string, server: Server<unknown>, services: Services): Promise<boolean> {
-  const { logger, lifecycle, storage, config } = services;
+async function stopGracefully(reason: string, server: Server<unknown>, services: Services, metricsServer?: Server<unknown>): Promise<boolean> {
+  const { logger, lifecycle, storage, config, telemetry } = services;
   const budgetMs = config.server.shutdownTimeoutMs;
   logger.info({ reason }, "shutting down");
   lifecycle.beginShutdown();
@@ -67,7 +78,7 @@ async function stopGracefully(reason: string, server: Server<unknown>, services:
     await withTimeout(requestsFinished(server), budgetMs, "in-flight requests");
   } catch (error) {
     clean = false;
-    logger.warn({ err: error, pendingRequests: server.pendingRequests }, "abandoning requests still in flight");
+    logger.warn({ err: error, pending_requests: server.pendingRequests }, "abandoning requests still in flight");
   }
   // Idle keep-alive connections would otherwise hold the process until their timeout.
   await server.stop(true);
@@ -77,6 +88,10 @@ async function stopGracefully(reason: string, server: Server<unknown>, services:
     clean = false;
     logger.error({ err: error }, "storage did not close cleanly");
   }
+  await metricsServer?.stop(true);
+  await withTimeout(telemetry.shutdown(), budgetMs, "exporting the last spans").catch((error: unknown) => {
+    logger.warn({ err: error }, "spans still buffered were not exported");
+  });
   logger.info({ clean }, "stopped");
   await new Promise<void>((resolve) => logger.flush(() => resolve()));
   return clean;
@@ -101,6 +116,7 @@ async function runFromCommandLine(): Promise<void> {
   const morgan = await startMorgan({
     config,
     probeTriton: () => triton.serverReady({ deadlineMs: config.triton.timeouts.healthMs }),
+    models: new ModelRepository(triton, { names: { ...DEFAULT_MODEL_NAMES, ...config.triton.models }, timeoutMs: config.triton.timeouts.modelControlMs }),
     extend: (services) => voiceExtension(services, triton),
   });
   const onSignal = (signal: string) => {

@@ -9,8 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { createApp, Lifecycle } from "../src/api/app.ts";
+import { startTelemetry } from "../src/telemetry/index.ts";
 import type { Config } from "../src/config/schema.ts";
 import { openStorage, type Storage } from "../src/storage/index.ts";
+import { type Observation, Observers } from "../src/telemetry/events.ts";
 import { JOURNAL_FILE } from "../src/storage/pending-writes.ts";
 import { capturingLogger, testConfig } from "./helpers/config.ts";
 import { createTestDatabase, type TestDatabase, waitFor } from "./helpers/services.ts";
@@ -32,8 +34,8 @@ describe("PostgreSQL outage", () => {
   const opened: Storage[] = [];
   const { logger, lines } = capturingLogger("info");
 
-  const open = async () => {
-    const storage = await openStorage(config, logger);
+  const open = async (observers?: Observers) => {
+    const storage = await openStorage(config, logger, observers);
     opened.push(storage);
     return storage;
   };
@@ -64,7 +66,10 @@ describe("PostgreSQL outage", () => {
   }, 30_000);
 
   test("writes during the outage are acknowledged, served, and land in order exactly once when it returns", async () => {
-    const storage = await open();
+    const seen: Observation[] = [];
+    const observers = new Observers();
+    observers.add({ types: ["storage_tier", "storage_error"], observe: (o) => seen.push(o) });
+    const storage = await open(observers);
     const manager = storage.conversations;
     const conversation = await manager.createConversation({ userId: "outage-user" });
     const before = [await manager.appendMessage(conversation.id, { role: "user", content: "m1" }), await manager.appendMessage(conversation.id, { role: "assistant", content: "m2" })];
@@ -82,7 +87,8 @@ describe("PostgreSQL outage", () => {
     expect((await manager.getContext(conversation.id)).map((m) => m.content)).toEqual(["m1", "m2", "m3", "m4", "m5", "m6", "m7"]);
     const health = await storage.health();
     expect(health.postgres).toMatchObject({ status: "down", pendingWrites: 7 });
-    const { app } = createApp({ config, logger, storage, lifecycle: new Lifecycle(logger) });
+    expect(observers.read("journal_depth")).toBe(7);
+    const { app } = createApp({ config, logger, storage, lifecycle: new Lifecycle(logger), telemetry: startTelemetry(config.telemetry, logger, "test") });
     const listed = await app.request(`/v1/conversations/${conversation.id}/messages`);
     expect(listed.status).toBe(503);
     const healthResponse = (await (await app.request("/health")).json()) as { status: string };
@@ -91,6 +97,11 @@ describe("PostgreSQL outage", () => {
 
     proxy.restore();
     await waitFor(() => storage.writer.available && storage.writer.pendingCount === 0, 15_000, "the queue to drain");
+    // The observer seam heard which tier took the writes, and the failures that moved them.
+    const tiers = seen.flatMap((o) => (o.type === "storage_tier" && o.component === "database" ? [o.tier] : []));
+    expect(tiers).toEqual(["postgres", "journal", "postgres"]);
+    expect(seen.some((o) => o.type === "storage_error" && o.backend === "postgres" && o.kind === "unavailable")).toBe(true);
+    expect(observers.read("journal_depth")).toBe(0);
     const rows = await stored(conversation.id);
     expect(rows.map((row) => row.content)).toEqual(["m1", "m2", "m3", "m4", "m5", "m6", "m7"]);
     expect(rows.map((row) => row.sequence_number)).toEqual([1, 2, 3, 4, 5, 6, 7]);

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Redis } from "ioredis";
 import { openStorage, type Storage } from "../src/storage/index.ts";
+import { type Observation, Observers } from "../src/telemetry/events.ts";
 import { redisKeys } from "../src/storage/keys.ts";
 import { capturingLogger, testConfig } from "./helpers/config.ts";
 import { PrivateRedis } from "./helpers/private-redis.ts";
@@ -15,6 +16,9 @@ describe("Redis goes away and comes back", () => {
   const redis = new PrivateRedis();
   let storage: Storage;
   const { logger, lines } = capturingLogger("info");
+  const seen: Observation[] = [];
+  const observers = new Observers();
+  observers.add({ types: ["storage_tier", "storage_error"], observe: (o) => seen.push(o) });
 
   beforeAll(async () => {
     await redis.start();
@@ -24,7 +28,7 @@ describe("Redis goes away and comes back", () => {
       MORGAN_REDIS_MAX_RECONNECT_DELAY_MS: "100",
       MORGAN_REDIS_CONNECT_TIMEOUT_MS: "300",
     });
-    storage = await openStorage(config, logger);
+    storage = await openStorage(config, logger, observers);
   });
   afterAll(async () => {
     await storage?.close();
@@ -70,6 +74,10 @@ describe("Redis goes away and comes back", () => {
     expect(await sessions.getState("changed")).toEqual({ v: "during" });
     expect(lines.some((line) => line.msg === "redis unavailable; serving from the in-process cache")).toBe(true);
     expect(lines.some((line) => line.msg === "redis available; serving from redis")).toBe(true);
+    // The observer seam heard the same story: the tiers in turn, and the failed command.
+    const tiers = seen.flatMap((o) => (o.type === "storage_tier" && o.component === "cache" ? [o.tier] : []));
+    expect(tiers).toEqual(["memory", "redis", "memory", "redis"]);
+    expect(seen.some((o) => o.type === "storage_error" && o.backend === "redis" && o.kind === "unavailable")).toBe(true);
   }, 30_000);
 });
 
@@ -117,6 +125,8 @@ describe("Redis hangs without dropping the connection", () => {
     const blocker = new Redis(slow.url);
     try {
       expect(storage.cache.mode).toBe("redis");
+      // Connected first: on a busy machine the connect alone could outlast the 50 ms below.
+      await blocker.ping();
       void blocker.call("DEBUG", "SLEEP", "1").catch(() => {});
       await Bun.sleep(50);
       await storage.sessionCache.setState("during-hang", { v: 1 }); // times out at 200 ms, then memory serves

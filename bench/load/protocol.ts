@@ -68,6 +68,8 @@ export interface VoiceTurnSample {
   /** The server's latency report from response_complete. */
   latency: Record<string, number | null> | null;
   transcript: string;
+  /** 20 ms audio chunks sent for the turn: the question, then silence until the reply completed. */
+  audioChunks: number;
 }
 
 export interface VoiceResult {

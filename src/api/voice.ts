@@ -1,22 +1,28 @@
 /**
- * Plugs the voice pipeline into the HTTP server: builds the Triton stage adapters, the session
- * manager over Morgan's storage, the WebSocket endpoints and the LLM/TTS/STT routes, and registers
- * the shutdown work (close sockets, end sessions so replies in flight are stored).
+ * Plugs the voice pipeline into the HTTP server: builds the Triton stage adapters (observed by the
+ * telemetry seam), the session manager over Morgan's storage, the WebSocket endpoints and the
+ * LLM/TTS/STT routes, and registers the shutdown work (close sockets, end sessions so replies in
+ * flight are stored).
  */
 import type { TritonClient } from "@triton-client";
+import { Hono } from "hono";
+import { observedModels } from "../inference/observed.ts";
+import { transcribeAtEnd } from "../inference/transcribe-at-end.ts";
 import { tritonModels } from "../inference/triton/index.ts";
 import type { ResolvedSettings } from "../pipeline/settings.ts";
 import { SessionManager } from "../pipeline/sessions.ts";
 import { chatTemplate } from "../pipeline/text/chat-template.ts";
 import { pipelineStore, sessionState, sessionStore } from "../storage/pipeline-ports.ts";
 import type { Config } from "../config/schema.ts";
-import type { PipelineExtension } from "../main.ts";
-import type { Services } from "./app.ts";
+import type { PipelineExtension, Services } from "./context.ts";
 import { inferenceRoutes } from "./routes/inference.ts";
 import { webSocketEndpoints } from "./ws/routes.ts";
 
 /** Input audio is 16 kHz unless the client negotiates another rate in `start`. */
 const DEFAULT_INPUT_SAMPLE_RATE = 16000;
+
+/** What streaming.enabled=false switches off: the WebSocket endpoints and the streamed (SSE) routes. */
+const STREAMING_PATHS = ["/ws/stream", "/ws/stream/:user_id", "/ws/audio", "/v1/llm/stream", "/stream", "/v1/tts/generate/stream", "/generate/stream"];
 
 export function sessionDefaults(pipeline: Config["pipeline"]): ResolvedSettings {
   return {
@@ -52,8 +58,11 @@ export function sessionDefaults(pipeline: Config["pipeline"]): ResolvedSettings 
 
 export function voiceExtension(services: Services, triton: TritonClient): PipelineExtension {
   const { config, storage, logger, lifecycle } = services;
+  const { observers } = services.telemetry;
   const log = logger.child({ component: "voice" });
-  const models = tritonModels(triton, config.triton.models, config.triton.timeouts.requestMs);
+  const adapters = tritonModels(triton, config.triton.models, config.triton.timeouts.requestMs);
+  const stt = config.streaming.realTimeProcessing ? adapters.stt : transcribeAtEnd(adapters.stt);
+  const models = observedModels({ ...adapters, stt }, config.triton.models, observers);
   const defaults = sessionDefaults(config.pipeline);
   const sessions = new SessionManager({
     models,
@@ -67,10 +76,12 @@ export function voiceExtension(services: Services, triton: TritonClient): Pipeli
     replayLimit: config.cache.replayMaxEntries,
     resumeWindowMs: config.pipeline.resumeWindowS * 1000,
     chatTemplate: chatTemplate(config.pipeline.chatTemplate),
+    observers,
   });
   const ws = webSocketEndpoints({
     sessions,
     log,
+    observers,
     options: {
       idleTimeoutMs: config.streaming.timeoutS * 1000,
       maxBufferedBytes: config.pipeline.maxBufferedBytes,
@@ -93,5 +104,21 @@ export function voiceExtension(services: Services, triton: TritonClient): Pipeli
     ws.shutdown();
     await sessions.endAll("shutdown");
   });
+  if (!config.streaming.enabled) return { routes: [streamingDisabled(), http] };
   return { routes: [ws.routes, http], websocket: ws.websocket };
+}
+
+/** Mounted first, so the streaming paths answer 503 instead of reaching their handlers. */
+function streamingDisabled(): Hono {
+  const routes = new Hono();
+  const refuse = () =>
+    Response.json(
+      {
+        error: "streaming_disabled",
+        message: "streaming is switched off (streaming.enabled, MORGAN_STREAMING_ENABLED=false); use POST /v1/llm/generate, /v1/tts/generate or /v1/stt/transcribe",
+      },
+      { status: 503 },
+    );
+  for (const path of STREAMING_PATHS) routes.all(path, refuse);
+  return routes;
 }

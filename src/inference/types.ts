@@ -94,3 +94,6 @@ export interface Models {
   llm: LanguageModel;
   tts: TextToSpeech;
 }
+
+/** The Triton model serving each role (configuration: MORGAN_TRITON_MODEL_*). */
+export type ModelNames = Record<keyof Models, string>;

@@ -1,1 +1,1 @@
-export { createLogger, getRootLogger, redactPaths, requestLogger, sessionLogger, setRootLogger, type Logger } from "./logger.ts";
+export { createLogger, redactPaths, requestLogger, sessionLogger, type Logger } from "./logger.ts";

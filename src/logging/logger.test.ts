@@ -27,8 +27,8 @@ describe("logging", () => {
     session.info("a");
     session.child({ stage: "stt" }).warn("b");
     requestLogger("req-9", logger).info("c");
-    expect(lines.map((line) => line.sessionId)).toEqual(["sess-1", "sess-1", undefined]);
-    expect(lines[2]!.requestId).toBe("req-9");
+    expect(lines.map((line) => line.session_id)).toEqual(["sess-1", "sess-1", undefined]);
+    expect(lines[2]!.request_id).toBe("req-9");
   });
 
   test("secrets are censored by field name and URL credentials removed", () => {

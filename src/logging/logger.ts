@@ -45,23 +45,15 @@ export function createLogger(config: Config["log"], destination?: DestinationStr
   return pino(loggerOptions(config), stream);
 }
 
-let rootLogger: Logger = pino({ ...loggerOptions({ level: "info", pretty: false }) });
-
-/** Makes `logger` the parent of sessionLogger()/requestLogger() children; main.ts calls it once. */
-export function setRootLogger(logger: Logger): void {
-  rootLogger = logger;
+/**
+ * Log fields are snake_case throughout (session_id, request_id, turn_id, pending_writes); these
+ * children stamp the two ids that tie a line to a client.
+ */
+export function sessionLogger(sessionId: string, parent: Logger): Logger {
+  return parent.child({ session_id: sessionId });
 }
 
-export function getRootLogger(): Logger {
-  return rootLogger;
-}
-
-/** A child logger whose every line carries `sessionId`. */
-export function sessionLogger(sessionId: string, parent: Logger = rootLogger): Logger {
-  return parent.child({ sessionId });
-}
-
-/** A child logger whose every line carries `requestId`. */
-export function requestLogger(requestId: string, parent: Logger = rootLogger): Logger {
-  return parent.child({ requestId });
+/** A child logger whose every line carries `request_id` (an HTTP request or a WebSocket connection). */
+export function requestLogger(requestId: string, parent: Logger): Logger {
+  return parent.child({ request_id: requestId });
 }

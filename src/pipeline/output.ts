@@ -10,8 +10,8 @@
  */
 import type { Logger } from "pino";
 import type { OutgoingMessage } from "../protocol/messages";
-import { durationMs, float32ToPcm16 } from "./audio/pcm";
-import { resampleSpeech } from "./audio/resampler";
+import { durationMs, float32ToPcm16 } from "../audio/pcm";
+import { resampleSpeech } from "../audio/resampler";
 import type { EventOf, PipelineEvent } from "./events";
 import type { PipelineStore } from "./ports";
 import type { ResolvedSettings } from "./settings";

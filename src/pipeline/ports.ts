@@ -52,7 +52,8 @@ export interface PipelineStore {
 export interface SessionStore {
   /**
    * The conversation a session talks in: `conversationId` continues an existing one of this user
-   * (undefined when it does not exist or belongs to someone else); none starts a new one.
+   * (undefined when it does not exist or belongs to someone else), "latest" the one the user used
+   * last (a new one if there is none); none starts a new one.
    */
   openConversation(userId: string, conversationId?: string): Promise<{ id: string } | undefined>;
   startSession(row: { sessionId: string; userId: string; conversationId: string; type: string }): Promise<{ rowId: string }>;

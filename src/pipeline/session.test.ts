@@ -1,11 +1,13 @@
 /**
  * A whole voice session on fakes of all five models and in-memory storage: the reply's messages to
- * the client around interruptions, without Triton or a database.
+ * the client around interruptions, and what the session reports to the observer seam, without
+ * Triton or a database.
  */
 import { describe, expect, test } from "bun:test";
 import pino from "pino";
 import { FakeLlm, FakeStt, FakeTts, FakeTurnDetector, FakeVad, fakeAudio } from "../inference/fakes";
-import { float32ToPcm16 } from "./audio/pcm";
+import { float32ToPcm16 } from "../audio/pcm";
+import { type Observation, type ObservationOf, type ObservationType, Observers } from "../telemetry/events";
 import type { NewMessage, PipelineStore, SessionStatePort } from "./ports";
 import { VoiceSession } from "./session";
 import type { ResolvedSettings } from "./settings";
@@ -44,7 +46,7 @@ const noState: SessionStatePort = {
   flush: async () => {},
 };
 
-function session(overrides: Parameters<typeof testOptions>[0] = {}) {
+function session(overrides: Parameters<typeof testOptions>[0] = {}, observers = new Observers()) {
   const models = { vad: new FakeVad(), stt: new FakeStt(), turn: new FakeTurnDetector(), llm: new FakeLlm(), tts: new FakeTts() };
   const { store, messages } = memoryStore();
   const settings: ResolvedSettings = {
@@ -60,7 +62,7 @@ function session(overrides: Parameters<typeof testOptions>[0] = {}) {
     repetitionPenalty: 1,
   };
   const snapshot = { sessionId: crypto.randomUUID(), userId: "u", conversationId: "c", sessionRowId: "r", resumeToken: "t", startedAt: Date.now() };
-  const deps = { models, store, state: noState, log: pino({ level: "silent" }), chunkBytes: 3200, audioLeadMs: 200, replayLimit: 100, chatTemplate: chatTemplate("chatml") };
+  const deps = { models, store, state: noState, log: pino({ level: "silent" }), chunkBytes: 3200, audioLeadMs: 200, replayLimit: 100, chatTemplate: chatTemplate("chatml"), observers };
   const voice = new VoiceSession(snapshot, settings, deps);
   const sent: Sent[] = [];
   voice.attach({ send: (json) => sent.push(JSON.parse(json) as Sent) });
@@ -142,6 +144,85 @@ describe("a session on fake models", () => {
     expect(s.models.llm.requests[1]!.prompt).toContain("word1 word2 word3");
     expect(s.messages.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant"]);
     expect(s.messages[1]!.interrupted).toBe(true);
+    await s.voice.end();
+  });
+});
+
+/** A session whose observations (all of them, stage events of microphone audio aside) are recorded. */
+function observedSession() {
+  const seen: Observation[] = [];
+  const observers = new Observers();
+  observers.add({ observe: (o) => seen.push(o) });
+  const s = session({}, observers);
+  const of = <T extends ObservationType>(type: T) => seen.filter((o): o is ObservationOf<T> => o.type === type);
+  return { ...s, seen, observed: of };
+}
+
+describe("what a session reports to the observer seam", () => {
+  test("a turn starts once and ends with its outcome and the latency report the client got; every hop is seen with its turn", async () => {
+    const s = observedSession();
+    s.voice.handle({ type: "text", data: { text: "hello" } });
+    await s.until(() => s.of("response_complete").length === 1, "response_complete");
+    const [started, ...moreStarts] = s.observed("turn_started");
+    expect(moreStarts).toEqual([]);
+    expect(started).toMatchObject({ source: "text", conversationId: "c", utterance: 1, stagePosition: 0 });
+    const [ended] = s.observed("turn_ended");
+    expect(ended).toMatchObject({ turnId: started!.turnId, outcome: "complete" });
+    expect(ended!.latency).toEqual(s.of("response_complete")[0]!.data.latency as ObservationOf<"turn_ended">["latency"]);
+    const hops = s.observed("stage_event").filter((h) => h.turnId === started!.turnId);
+    expect(new Set(hops.map((h) => `${h.from}>${h.to}`))).toEqual(
+      new Set(["turn-taking>conversation", "conversation>llm", "llm>sentences", "sentences>tts", "tts>output"]),
+    );
+    expect(s.observed("stage_event").some((h) => h.kind === "audio")).toBe(false);
+    await s.voice.end();
+  });
+
+  test("an interruption is reported once, and the turn ends interrupted", async () => {
+    const s = observedSession();
+    s.models.llm.tokenDelayMs = 50;
+    s.voice.handle({ type: "text", data: { text: "hello" } });
+    await s.until(() => s.of("response_text").length === 1, "a first token");
+    s.voice.handle({ type: "interrupt" });
+    await s.until(() => s.of("interrupted").length === 1, "interrupted");
+    expect(s.observed("interruption").map((i) => i.reason)).toEqual(["client"]);
+    expect(s.observed("turn_ended").map((t) => t.outcome)).toEqual(["interrupted"]);
+    await s.voice.end();
+  });
+
+  test("a reply paused by speech and resumed is a false interruption; spoken words that stop it are a barge-in", async () => {
+    const s = observedSession();
+    s.models.tts.msPerWord = 250;
+    s.voice.handle({ type: "text", data: { text: "hello" } });
+    await s.until(() => s.of("response_audio").length >= 2, "reply audio");
+    await s.speak(new Float32Array([...fakeAudio.noise(400), ...fakeAudio.silence(400)]));
+    await s.until(() => s.of("response_resumed").length === 1, "response_resumed");
+    expect(s.observed("false_interruption")).toHaveLength(1);
+    await s.until(() => s.of("response_complete").length === 1, "response_complete");
+    const audioBefore = s.of("response_audio").length;
+    s.voice.handle({ type: "text", data: { text: "again" } });
+    await s.until(() => s.of("response_audio").length >= audioBefore + 2, "the second reply's audio");
+    await s.speak(new Float32Array([...fakeAudio.words(3), ...fakeAudio.silence(300)]));
+    await s.until(() => s.of("interrupted").length === 1, "interrupted");
+    expect(s.observed("interruption").map((i) => i.reason)).toEqual(["barge_in"]);
+    await s.until(() => s.observed("turn_started").length === 3, "the spoken turn");
+    // The words became a voice turn of their own, from the utterance they were spoken in.
+    const spoken = s.observed("turn_started")[2]!;
+    expect(spoken).toMatchObject({ source: "voice", stagePosition: 0 });
+    expect(spoken.utterance).toBeGreaterThan(s.observed("turn_started")[1]!.utterance);
+    expect(s.observed("false_interruption")).toHaveLength(1);
+    await s.voice.end();
+  });
+
+  test("a failed model ends the turn failed and reports the error by its code", async () => {
+    const s = observedSession();
+    s.models.llm.stream = async function* () {
+      yield* [];
+      throw new Error("llm is down");
+    };
+    s.voice.handle({ type: "text", data: { text: "hello" } });
+    await s.until(() => s.of("error").length === 1, "error");
+    expect(s.observed("error").map((e) => e.code)).toEqual(["inference_failed"]);
+    expect(s.observed("turn_ended").map((t) => t.outcome)).toEqual(["failed"]);
     await s.voice.end();
   });
 });

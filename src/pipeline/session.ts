@@ -8,9 +8,11 @@
 import type { Logger } from "pino";
 import type { Models } from "../inference/types";
 import { type ClientMessage, LIMITS, type OutgoingMessage } from "../protocol/messages";
-import { pcm16ToFloat32, resample } from "./audio/pcm";
+import { pcm16ToFloat32, resample } from "../audio/pcm";
 import { ReplyOutput } from "./output";
+import type { Observers } from "../telemetry/events";
 import type { PipelineStore, SessionSnapshot, SessionStatePort } from "./ports";
+import { SessionObserver } from "./session-observer";
 import { type ResolvedSettings, applySettings } from "./settings";
 import { Pipeline } from "./stage";
 import { ConversationStage } from "./stages/conversation";
@@ -35,6 +37,7 @@ export interface SessionDeps {
   replayLimit: number;
   /** How the LLM expects a conversation to be written. */
   chatTemplate: ChatTemplate;
+  observers: Observers;
 }
 
 /** Where a session's messages go while a client is connected. */
@@ -50,6 +53,7 @@ export class VoiceSession {
   private readonly pipeline: Pipeline;
   private readonly turnTaking: TurnTaking;
   private readonly output: ReplyOutput;
+  private readonly observer: SessionObserver;
   private ended = false;
 
   constructor(
@@ -73,6 +77,7 @@ export class VoiceSession {
       audioLeadMs: deps.audioLeadMs,
       log: deps.log,
     });
+    this.observer = new SessionObserver(deps.observers, { sessionId: snapshot.sessionId, conversationId: snapshot.conversationId });
     this.pipeline = new Pipeline(
       [
         this.turnTaking,
@@ -83,6 +88,7 @@ export class VoiceSession {
       ],
       this.output.handle,
       deps.log,
+      this.observer.hop,
     );
   }
 
@@ -108,6 +114,7 @@ export class VoiceSession {
     this.replay.push({ seq: this.seq, json });
     if (this.replay.length > this.deps.replayLimit) this.replay.shift();
     this.deps.state.appendReplay(this.id, this.seq, json);
+    this.observer.sent(message);
     this.transport?.send(json);
   }
 

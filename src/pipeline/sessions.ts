@@ -6,9 +6,11 @@
 import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import type { Logger } from "pino";
 import type { SessionSettings } from "../protocol/messages";
+import type { Observers } from "../telemetry/events";
+import type { Models } from "../inference/types";
+import { sessionLogger } from "../logging/index.ts";
 import type { PipelineStore, SessionSnapshot, SessionStatePort, SessionStore } from "./ports";
 import { type ResolvedSettings, applySettings } from "./settings";
-import type { Models } from "../inference/types";
 import { type Transport, VoiceSession } from "./session";
 import type { ChatTemplate } from "./text/chat-template";
 
@@ -25,6 +27,7 @@ export interface SessionManagerDeps {
   chatTemplate: ChatTemplate;
   /** How long a disconnected session waits for its client to resume. */
   resumeWindowMs: number;
+  observers: Observers;
 }
 
 export class SessionError extends Error {
@@ -40,7 +43,9 @@ export class SessionManager {
   private readonly live = new Map<string, VoiceSession>();
   private readonly expiry = new Map<string, Timer>();
 
-  constructor(private readonly deps: SessionManagerDeps) {}
+  constructor(private readonly deps: SessionManagerDeps) {
+    deps.observers.provide("active_sessions", () => this.live.size);
+  }
 
   async start(options: SessionSettings & { user_id?: string; conversation_id?: string }): Promise<VoiceSession> {
     await this.checkSettings(options);
@@ -66,6 +71,7 @@ export class SessionManager {
     };
     const session = this.build(snapshot, applySettings(this.deps.defaults, options), 0);
     await session.saveState();
+    this.deps.observers.observe({ type: "session_opened", sessionId, resumed: false });
     return session;
   }
 
@@ -88,7 +94,9 @@ export class SessionManager {
     const missed = await this.deps.state.replaySince(sessionId, lastSeq);
     // The old instance may have sent more after its last snapshot: continue after the newest seq.
     const newestSeq = missed.reduce((max, json) => Math.max(max, (JSON.parse(json) as { seq: number }).seq), savedSeq);
-    return { session: this.build(snapshot, settings, newestSeq), missed };
+    const session = this.build(snapshot, settings, newestSeq);
+    this.deps.observers.observe({ type: "session_opened", sessionId, resumed: true });
+    return { session, missed };
   }
 
   /** Applies a client's `config` once what it asks for is known to be available. */
@@ -125,8 +133,9 @@ export class SessionManager {
 
   async end(session: VoiceSession, status: "completed" | "expired" | "shutdown"): Promise<number> {
     this.cancelExpiry(session.id);
-    this.live.delete(session.id);
+    const wasLive = this.live.delete(session.id);
     const duration = await session.end();
+    if (wasLive) this.deps.observers.observe({ type: "session_closed", sessionId: session.id, status });
     try {
       await this.deps.sessions.endSession(session.id, status);
       // A shut-down instance leaves the state so the client can resume elsewhere.
@@ -143,7 +152,7 @@ export class SessionManager {
   }
 
   private build(snapshot: Omit<SessionSnapshot, "settings" | "lastSeq">, settings: ResolvedSettings, lastSeq: number) {
-    const log = this.deps.log.child({ session_id: snapshot.sessionId });
+    const log = sessionLogger(snapshot.sessionId, this.deps.log);
     const session = new VoiceSession(snapshot, settings, { ...this.deps, log }, lastSeq);
     this.live.set(session.id, session);
     return session;

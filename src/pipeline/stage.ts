@@ -8,6 +8,13 @@ import { type PipelineEvent, isStale, isSystemEvent } from "./events";
 
 export type EventSink = (event: PipelineEvent) => void;
 
+/**
+ * Sees every event passing from one stage to the next, before it is delivered (Pipecat's observer
+ * pattern: telemetry watches the links, so no stage changes for it). `from` is "input" for events
+ * pushed into the chain, `to` is "output" for those reaching the sink; `position` is `to`'s index.
+ */
+export type HopObserver = (from: string, to: string, position: number, event: PipelineEvent) => void;
+
 export abstract class Stage {
   abstract readonly name: string;
   private next: EventSink = () => {};
@@ -69,15 +76,25 @@ export class Pipeline {
     private readonly stages: readonly Stage[],
     sink: EventSink,
     log: Logger,
+    private readonly onHop?: HopObserver,
   ) {
     stages.forEach((stage, i) => {
       const next = stages[i + 1];
-      stage.attach(next ? (event) => next.receive(event) : sink, log);
+      const deliver: EventSink = next ? (event) => next.receive(event) : sink;
+      const to = next?.name ?? "output";
+      const observed: EventSink = (event) => {
+        onHop?.(stage.name, to, i + 1, event);
+        deliver(event);
+      };
+      stage.attach(onHop ? observed : deliver, log);
     });
   }
 
   push(event: PipelineEvent): void {
-    this.stages[0]?.receive(event);
+    const first = this.stages[0];
+    if (!first) return;
+    this.onHop?.("input", first.name, 0, event);
+    first.receive(event);
   }
 
   /** Waits until every stage has handled what it had queued (used at shutdown and in tests). */

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { CLOSE_CODES, ClientMessage, ErrorCode, LIMITS, ServerMessage } from "./messages";
 
 const CLIENT_NOTES: Record<string, string> = {
-  start: "Opens a session. Every field is optional; `conversation_id` continues a conversation of the same user.",
+  start: "Opens a session. Every field is optional; `conversation_id` continues a conversation of the same user (`\"latest\"`: the one the user used last).",
   audio: "Base64 16-bit little-endian mono PCM at the session's input rate. Binary WebSocket frames carry the same bytes without base64.",
   text: "A typed user turn: runs LLM → TTS without STT.",
   utterance_end: "Ends the user's turn now instead of waiting for the VAD's silence; a `transcription` from a client-side STT replaces Morgan's.",

@@ -132,8 +132,8 @@ export const StartMessage = message(
   "start",
   SessionSettings.extend({
     user_id: identifier.optional(),
-    /** Continue an existing conversation instead of starting a new one. */
-    conversation_id: z.uuid().optional(),
+    /** Continue an existing conversation instead of starting a new one; "latest": the one the user used last. */
+    conversation_id: z.union([z.uuid(), z.literal("latest")]).optional(),
   })
     .strict()
     .optional(),

@@ -17,8 +17,6 @@ export interface CacheBackend {
   /** Redis LRANGE semantics: inclusive, negative indexes count from the end. */
   listRange(key: string, start: number, stop: number): Promise<string[]>;
   listRangeBytes(key: string, start: number, stop: number): Promise<Uint8Array[]>;
-  /** Increments a counter; the TTL is set when the counter is created. */
-  incrementBy(key: string, amount: number, ttlS: number): Promise<number>;
   /** Remaining lifetime in ms, or null when the key does not exist. */
   ttlMs(key: string): Promise<number | null>;
   ping(): Promise<void>;

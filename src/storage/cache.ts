@@ -7,6 +7,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.ts";
+import type { Observers } from "../telemetry/events.ts";
 import type { CacheBackend, CacheValue, ListAppendOptions } from "./cache-backend.ts";
 import { MemoryCache } from "./memory-cache.ts";
 import { connectRedis, RedisCache, usesRedisServer } from "./redis-cache.ts";
@@ -26,12 +27,14 @@ export class FailoverCache implements CacheBackend {
   constructor(
     redisClient: Redis | null,
     private readonly logger: Logger,
-    maxMemoryKeys = 100_000,
-    private readonly recheckIntervalMs = 1_000,
+    maxMemoryKeys: number,
+    private readonly recheckIntervalMs: number,
+    private readonly observers: Observers,
   ) {
     this.#memory = new MemoryCache(maxMemoryKeys);
     this.#redis = redisClient ? new RedisCache(redisClient) : null;
     if (redisClient) this.#watch(redisClient);
+    this.observers.observe({ type: "storage_tier", component: "cache", tier: "memory" });
   }
 
   /** Which tier serves right now. */
@@ -92,10 +95,6 @@ export class FailoverCache implements CacheBackend {
     return this.#read((tier) => tier.listRangeBytes(key, start, stop));
   }
 
-  incrementBy(key: string, amount: number, ttlS: number): Promise<number> {
-    return this.#write([key], (tier) => tier.incrementBy(key, amount, ttlS));
-  }
-
   ttlMs(key: string): Promise<number | null> {
     return this.#read((tier) => tier.ttlMs(key));
   }
@@ -111,8 +110,7 @@ export class FailoverCache implements CacheBackend {
       try {
         return await operation(this.#redis);
       } catch (error) {
-        if (isReplyError(error)) throw error;
-        this.#markAway(error);
+        this.#failed(error);
       }
     }
     return operation(this.#memory);
@@ -123,17 +121,25 @@ export class FailoverCache implements CacheBackend {
       try {
         return await operation(this.#redis);
       } catch (error) {
-        if (isReplyError(error)) throw error;
-        this.#markAway(error);
+        this.#failed(error);
       }
     }
     if (this.#redis) for (const key of keys) this.#changedWhileAway.add(key);
     return operation(this.#memory);
   }
 
+  /** A Redis command failed: a reply error is a bug to surface; anything else means Redis is away. */
+  #failed(error: unknown): void {
+    const rejected = isReplyError(error);
+    this.observers.observe({ type: "storage_error", backend: "redis", kind: rejected ? "rejected" : "unavailable" });
+    if (rejected) throw error;
+    this.#markAway(error);
+  }
+
   #markAway(error: unknown): void {
     if (!this.#redisReady) return;
     this.#redisReady = false;
+    this.observers.observe({ type: "storage_tier", component: "cache", tier: "memory" });
     if (this.#closed) return;
     this.logger.warn({ err: error }, "redis unavailable; serving from the in-process cache");
     this.#scheduleRecheck();
@@ -164,7 +170,11 @@ export class FailoverCache implements CacheBackend {
 
   #watch(client: Redis): void {
     client.on("ready", () => void this.#returnToRedis());
-    client.on("close", () => this.#markAway(new Error("redis connection closed")));
+    client.on("close", () => {
+      // A lost connection is a failure too, even when no command was in flight to notice it.
+      if (this.#redisReady) this.observers.observe({ type: "storage_error", backend: "redis", kind: "unavailable" });
+      this.#markAway(new Error("redis connection closed"));
+    });
     // ioredis emits "error" on every failed reconnect; the state change is logged once by #markAway.
     client.on("error", () => {});
   }
@@ -180,7 +190,10 @@ export class FailoverCache implements CacheBackend {
         for (const key of batch) await this.#copyToRedis(redis, key);
       }
       this.#memory.clear();
+      // The "ready" event and the recheck timer may both bring Redis back: report the change once.
+      if (this.#redisReady) return;
       this.#redisReady = true;
+      this.observers.observe({ type: "storage_tier", component: "cache", tier: "redis" });
       this.logger.info("redis available; serving from redis");
     } catch (error) {
       this.logger.warn({ err: error }, "redis came back but copying changed keys failed; staying on memory");
@@ -214,9 +227,10 @@ export class FailoverCache implements CacheBackend {
 }
 
 /** Builds the cache for `config`: Redis-backed with in-process fallback, or in-process only. */
-export function createCache(config: Config, logger: Logger): FailoverCache {
+export function createCache(config: Config, logger: Logger, observers: Observers): FailoverCache {
   const client = usesRedisServer(config.redis) ? connectRedis(config.redis) : null;
-  return new FailoverCache(client, logger.child({ component: "cache" }), config.cache.fallbackMaxKeys, config.redis.maxReconnectDelayMs);
+  const log = logger.child({ component: "cache" });
+  return new FailoverCache(client, log, config.cache.fallbackMaxKeys, config.redis.maxReconnectDelayMs, observers);
 }
 
 /** An error Redis itself replied with (e.g. WRONGTYPE): a bug to surface, not an outage. */

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { type Backend, openTestStorage, type TestStorage } from "../../tests/helpers/storage.ts";
-import { fitBudget, InvalidCursorError } from "./conversations.ts";
+import { fitBudget } from "./conversations.ts";
+import { InvalidCursorError } from "./errors.ts";
 import { ConflictError, NotFoundError } from "./errors.ts";
 import type { Message } from "./records.ts";
 

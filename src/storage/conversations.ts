@@ -13,7 +13,7 @@ import { applyConversationCreate, applyConversationDelete, applyMessageAppend } 
 import type { CacheBackend } from "./cache-backend.ts";
 import { sqlState } from "./db.ts";
 import type { DurableWriter } from "./durable-writer.ts";
-import { ConflictError, NotFoundError } from "./errors.ts";
+import { ConflictError, InvalidCursorError, NotFoundError } from "./errors.ts";
 import { redisKeys } from "./keys.ts";
 import { KeyedMutex } from "./keyed-mutex.ts";
 import { type ConversationSnapshot, MemoryTier } from "./memory-tier.ts";
@@ -57,15 +57,20 @@ export interface PageOptions {
   cursor?: string | null;
 }
 
-/** The pointer stored at conv:context:{user_id}. */
+/** The pointer stored at conv:context:{user_id}: the conversation the user used last. */
 interface UserContextPointer {
   conversationId: string;
-  updatedAt: string;
 }
 
 export class ConversationManager {
   readonly #memory: MemoryTier;
   readonly #appendLock = new KeyedMutex();
+  /**
+   * The pointer this process last wrote per user, so a user talking on in one conversation costs no
+   * write per message: it is written when it changes. Entries live cache.memoryTtlS, like the memory
+   * tier, which bounds how long another process's newer pointer can be overwritten late.
+   */
+  readonly #pointers = new Map<string, { conversationId: string; until: number }>();
 
   constructor(
     private readonly writer: DurableWriter,
@@ -105,12 +110,12 @@ export class ConversationManager {
     return (await this.#snapshot(id))?.conversation ?? null;
   }
 
-  /** The user's most recently active conversation (e.g. to resume), or null. */
+  /** The user's most recently used conversation, or null: what `start` with conversation_id "latest" continues. */
   async getLatestConversation(userId: string): Promise<Conversation | null> {
     const pointer = await this.#readJson<UserContextPointer>(redisKeys.conversationContext(userId));
     if (pointer) {
       const conversation = await this.getConversation(pointer.conversationId);
-      if (conversation) return conversation;
+      if (conversation?.userId === userId) return conversation;
     }
     const [row] = await this.writer.read((db) =>
       db.select().from(conversations).where(eq(conversations.userId, userId)).orderBy(desc(conversations.updatedAt), desc(conversations.id)).limit(1),
@@ -214,6 +219,7 @@ export class ConversationManager {
     await this.cache.delete(redisKeys.conversationMessages(id));
     const pointer = await this.#readJson<UserContextPointer>(redisKeys.conversationContext(snapshot.conversation.userId));
     if (pointer?.conversationId === id) await this.cache.delete(redisKeys.conversationContext(snapshot.conversation.userId));
+    if (this.#pointers.get(snapshot.conversation.userId)?.conversationId === id) this.#pointers.delete(snapshot.conversation.userId);
     if (outcome.status === "committed" && !outcome.value) throw new NotFoundError("conversation", id);
   }
 
@@ -293,7 +299,7 @@ export class ConversationManager {
     this.#memory.set(updated, true);
     await this.#storeSnapshotInRedis(updated);
     await this.#pointUserAt(conversation);
-    this.logger.warn({ conversationId: write.conversationId, messageId: write.id }, "message journaled; postgres unavailable");
+    this.logger.warn({ conversation_id: write.conversationId, message_id: write.id }, "message journaled; postgres unavailable");
     return message;
   }
 
@@ -303,8 +309,15 @@ export class ConversationManager {
   }
 
   async #pointUserAt(conversation: Conversation): Promise<void> {
-    const pointer: UserContextPointer = { conversationId: conversation.id, updatedAt: conversation.updatedAt };
-    await this.cache.set(redisKeys.conversationContext(conversation.userId), JSON.stringify(pointer), this.settings.cache.ttlS.conversationContext);
+    const { userId, id } = conversation;
+    const written = this.#pointers.get(userId);
+    if (written && written.conversationId === id && written.until > Date.now()) return;
+    const pointer: UserContextPointer = { conversationId: id };
+    await this.cache.set(redisKeys.conversationContext(userId), JSON.stringify(pointer), this.settings.cache.ttlS.conversationContext);
+    this.#pointers.delete(userId);
+    this.#pointers.set(userId, { conversationId: id, until: Date.now() + this.settings.cache.memoryTtlS * 1000 });
+    // Oldest first in insertion order: keep as many users as the memory tier keeps conversations.
+    if (this.#pointers.size > this.settings.cache.memoryMaxConversations) this.#pointers.delete(this.#pointers.keys().next().value!);
   }
 
   async #readJson<T>(key: string): Promise<T | null> {
@@ -361,10 +374,6 @@ function provisionalMessage(write: MessageAppendWrite, sequenceNumber: number): 
     metadata: write.metadata,
     createdAt: write.createdAt,
   };
-}
-
-export class InvalidCursorError extends Error {
-  override readonly name = "InvalidCursorError";
 }
 
 /** PostgreSQL's text form of a timestamptz, e.g. "2026-11-25 10:32:58.091234+00". */

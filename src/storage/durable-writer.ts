@@ -5,6 +5,7 @@
  * never ran, and drains the queue in order; then PostgreSQL serves directly again.
  */
 import type { Logger } from "pino";
+import type { Observers } from "../telemetry/events.ts";
 import { applyPendingWrite } from "./apply-write.ts";
 import { type Database, type DatabaseHandle, isConnectionError } from "./db.ts";
 import { StorageUnavailableError } from "./errors.ts";
@@ -18,6 +19,8 @@ export interface DurableWriterOptions {
   pingTimeoutMs: number;
   /** Called after queued writes reached PostgreSQL, so caches holding provisional data can be dropped. */
   onDrained?: (writes: PendingWrite[]) => void | Promise<void>;
+  /** Told which tier takes writes (the database or the journal) and of every failed operation. */
+  observers: Observers;
 }
 
 export class DurableWriter {
@@ -51,7 +54,10 @@ export class DurableWriter {
   /** Migrates and drains a journal left by a previous run; on failure keeps retrying in the background. */
   async start(): Promise<void> {
     await this.#recover();
-    if (!this.#available) this.#scheduleRetry();
+    if (!this.#available) {
+      this.#reportTier();
+      this.#scheduleRetry();
+    }
   }
 
   /** Runs `operation` now when PostgreSQL is reachable; otherwise journals `write` to be applied later. */
@@ -60,8 +66,7 @@ export class DurableWriter {
       try {
         return { status: "committed", value: await operation(this.handle.db) };
       } catch (error) {
-        if (!isConnectionError(error)) throw error;
-        this.#markDown(error);
+        if (!this.#connectionLost(error)) throw error;
       }
     }
     this.queue.enqueue(write);
@@ -75,8 +80,7 @@ export class DurableWriter {
     try {
       return await operation(this.handle.db);
     } catch (error) {
-      if (!isConnectionError(error)) throw error;
-      this.#markDown(error);
+      if (!this.#connectionLost(error)) throw error;
       throw new StorageUnavailableError(undefined, { cause: error });
     }
   }
@@ -88,8 +92,7 @@ export class DurableWriter {
       await operation(this.handle.db);
       return true;
     } catch (error) {
-      if (!isConnectionError(error)) throw error;
-      this.#markDown(error);
+      if (!this.#connectionLost(error)) throw error;
       return false;
     }
   }
@@ -100,6 +103,7 @@ export class DurableWriter {
     try {
       await this.handle.ping();
     } catch (error) {
+      this.options.observers.observe({ type: "storage_error", backend: "postgres", kind: "unavailable" });
       this.#markDown(error);
       throw error;
     }
@@ -118,11 +122,24 @@ export class DurableWriter {
     this.#clearRetry();
   }
 
+  /** Counts a failed operation; true (and PostgreSQL marked down) when the connection was the cause. */
+  #connectionLost(error: unknown): boolean {
+    const lost = isConnectionError(error);
+    this.options.observers.observe({ type: "storage_error", backend: "postgres", kind: lost ? "unavailable" : "rejected" });
+    if (lost) this.#markDown(error);
+    return lost;
+  }
+
   #markDown(error: unknown): void {
     if (!this.#available) return;
     this.#available = false;
+    this.#reportTier();
     this.logger.error({ err: error }, "postgres unreachable; queueing writes to the journal and retrying");
     this.#scheduleRetry();
+  }
+
+  #reportTier(): void {
+    this.options.observers.observe({ type: "storage_tier", component: "database", tier: this.#available ? this.handle.mode : "journal" });
   }
 
   #scheduleRetry(delayMs = this.options.reconnectIntervalMs): void {
@@ -160,12 +177,15 @@ export class DurableWriter {
       if (this.queue.size === 0) {
         const wasDown = !this.#available;
         this.#available = true;
-        if (wasDown) this.logger.info({ replayed: drained.length }, "postgres available; writing directly");
+        if (wasDown) {
+          this.#reportTier();
+          this.logger.info({ replayed: drained.length }, "postgres available; writing directly");
+        }
       }
       if (drained.length > 0) await this.options.onDrained?.(drained);
     } catch (error) {
-      this.#available = false;
-      this.logger.debug({ err: error }, "postgres still unavailable");
+      if (this.#available) this.#markDown(error);
+      else this.logger.debug({ err: error }, "postgres still unavailable");
     }
   }
 

@@ -1,4 +1,4 @@
-/** Storage failures the HTTP layer maps to status codes (404, 409, 503) instead of 500. */
+/** Storage failures the HTTP layer maps to status codes (400, 404, 409, 503) instead of 500. */
 export class NotFoundError extends Error {
   override readonly name = "NotFoundError";
   constructor(readonly entity: string, readonly id: string) {
@@ -16,4 +16,9 @@ export class StorageUnavailableError extends Error {
   constructor(message = "the database is unavailable; retry shortly", options?: { cause?: unknown }) {
     super(message, options);
   }
+}
+
+/** A page cursor that this API did not hand out (or that was altered). */
+export class InvalidCursorError extends Error {
+  override readonly name = "InvalidCursorError";
 }

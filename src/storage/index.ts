@@ -5,6 +5,7 @@
  */
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.ts";
+import { Observers } from "../telemetry/events.ts";
 import { createCache, type CacheMode, type FailoverCache } from "./cache.ts";
 import { type DatabaseHandle, type DatabaseMode, openDatabase, usesPostgresServer } from "./db.ts";
 import { DurableWriter } from "./durable-writer.ts";
@@ -40,18 +41,21 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-export async function openStorage(config: Config, logger: Logger): Promise<Storage> {
+/** `observers` hear of tier changes, failed operations and the journal's depth (src/telemetry/events.ts). */
+export async function openStorage(config: Config, logger: Logger, observers = new Observers()): Promise<Storage> {
   const log = logger.child({ component: "storage" });
   const database = openDatabase(config.postgres);
   // PGlite is in-process and never "away", so only a PostgreSQL server needs the journal on disk.
   const queue = new PendingWriteQueue(usesPostgresServer(config.postgres) ? config.storage.journalDir : null);
-  if (queue.size > 0) log.warn({ pendingWrites: queue.size }, "journal holds writes from a previous run; replaying when postgres answers");
-  const cache = createCache(config, logger);
+  if (queue.size > 0) log.warn({ pending_writes: queue.size }, "journal holds writes from a previous run; replaying when postgres answers");
+  observers.provide("journal_depth", () => queue.size);
+  const cache = createCache(config, logger, observers);
   let conversations: ConversationManager | null = null;
   const writer = new DurableWriter(database, queue, logger.child({ component: "postgres" }), {
     reconnectIntervalMs: config.storage.reconnectIntervalMs,
     pingTimeoutMs: Math.max(config.storage.probeTimeoutMs, config.postgres.connectTimeoutS * 1000),
     onDrained: (writes) => conversations?.invalidateAfterReplay(writes),
+    observers,
   });
   conversations = new ConversationManager(writer, cache, { cache: config.cache, conversation: config.conversation }, log);
   await Promise.all([cache.connect(), writer.start()]);
@@ -71,7 +75,7 @@ export async function openStorage(config: Config, logger: Logger): Promise<Stora
     close: async () => {
       await writer.flush();
       writer.stop();
-      if (queue.size > 0) log.warn({ pendingWrites: queue.size }, "closing with journaled writes; they are replayed on next start");
+      if (queue.size > 0) log.warn({ pending_writes: queue.size }, "closing with journaled writes; they are replayed on next start");
       await Promise.allSettled([cache.close(), database.close()]);
     },
   };
@@ -108,7 +112,7 @@ export async function timeProbe(probe: () => Promise<unknown>, timeoutMs: number
 const round = (ms: number): number => Math.round(ms * 100) / 100;
 
 export { ConversationManager, type AppendMessageInput, type ContextOptions, type CreateConversationInput, type PageOptions } from "./conversations.ts";
-export { ConflictError, NotFoundError, StorageUnavailableError } from "./errors.ts";
+export { ConflictError, InvalidCursorError, NotFoundError, StorageUnavailableError } from "./errors.ts";
 export { redisKeys } from "./keys.ts";
 export type { Conversation, Message, Page, StreamingSession } from "./records.ts";
 export { SessionCache } from "./session-cache.ts";

@@ -6,6 +6,5 @@ test("keys follow the design notes and ids cannot reach into another family", ()
   expect(redisKeys.conversationContext("u1")).toBe("conv:context:u1");
   expect(redisKeys.conversationMessages("c1")).toBe("conv:messages:c1");
   expect(redisKeys.audioBuffer("abc")).toBe("audio:buffer:abc");
-  expect(redisKeys.metric("stt_latency")).toBe("metric:stt_latency");
   expect(redisKeys.session("x:replay")).not.toBe(redisKeys.sessionReplay("x"));
 });

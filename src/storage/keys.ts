@@ -15,8 +15,6 @@ export const redisKeys = {
   conversationMessages: (conversationId: string) => `conv:messages:${part(conversationId)}`,
   /** Bounded list of raw audio chunks (binary). */
   audioBuffer: (sessionId: string) => `audio:buffer:${part(sessionId)}`,
-  /** A counter. */
-  metric: (name: string) => `metric:${part(name)}`,
 } as const;
 
 export type KeyFamily = keyof typeof redisKeys;

@@ -51,13 +51,6 @@ export class MemoryCache implements CacheBackend {
     return this.#range(key, start, stop).map((item) => (typeof item === "string" ? Buffer.from(item) : copyValue(item) as Uint8Array));
   }
 
-  async incrementBy(key: string, amount: number, ttlS: number): Promise<number> {
-    const entry = this.#live(key);
-    const next = Number(entry && typeof entry.value === "string" ? entry.value : 0) + amount;
-    this.#write(key, { value: String(next), expiresAt: entry?.expiresAt ?? Date.now() + ttlS * 1000 });
-    return next;
-  }
-
   async ttlMs(key: string): Promise<number | null> {
     const entry = this.#live(key);
     return entry ? Math.max(1, entry.expiresAt - Date.now()) : null;

@@ -65,6 +65,10 @@ export function pipelineStore(storage: Storage): PipelineStore {
 export function sessionStore(storage: Storage): SessionStore {
   return {
     async openConversation(userId, conversationId) {
+      if (conversationId === "latest") {
+        const latest = await storage.conversations.getLatestConversation(userId);
+        return { id: (latest ?? (await storage.conversations.createConversation({ userId }))).id };
+      }
       if (conversationId === undefined) return { id: (await storage.conversations.createConversation({ userId })).id };
       const conversation = await storage.conversations.getConversation(conversationId);
       // Another user's conversation is reported exactly like a missing one: no existence leak.

@@ -58,11 +58,6 @@ export class RedisCache implements CacheBackend {
     return buffers.map((buffer) => new Uint8Array(buffer));
   }
 
-  async incrementBy(key: string, amount: number, ttlS: number): Promise<number> {
-    const results = await this.client.multi().incrby(key, amount).expire(key, ttlS, "NX").exec();
-    return Number(checkedResults(results)[0]);
-  }
-
   async ttlMs(key: string): Promise<number | null> {
     const ttl = await this.client.pttl(key);
     if (ttl === -2) return null;

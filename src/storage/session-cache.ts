@@ -1,6 +1,6 @@
 /**
  * Typed access to the per-session Redis families the voice pipeline uses: session state,
- * the audio chunk buffer, the replay list for resume, and metrics counters.
+ * the audio chunk buffer and the replay list for resume.
  */
 import type { Config } from "../config/schema.ts";
 import type { CacheBackend } from "./cache-backend.ts";
@@ -56,13 +56,5 @@ export class SessionCache {
   async readReplay<Event>(sessionId: string): Promise<Event[]> {
     const items = await this.cache.listRange(redisKeys.sessionReplay(sessionId), 0, -1);
     return items.map((item) => JSON.parse(item) as Event);
-  }
-
-  incrementMetric(name: string, amount = 1): Promise<number> {
-    return this.cache.incrementBy(redisKeys.metric(name), amount, this.settings.ttlS.metric);
-  }
-
-  async readMetric(name: string): Promise<number> {
-    return Number((await this.cache.get(redisKeys.metric(name))) ?? 0);
   }
 }

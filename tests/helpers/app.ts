@@ -1,5 +1,6 @@
 /** An in-process Morgan app over real storage, driven with app.request() (no socket needed). */
 import { createApp, Lifecycle, type Services } from "../../src/api/app.ts";
+import { startTelemetry } from "../../src/telemetry/index.ts";
 import { silentLogger } from "./config.ts";
 import { openTestStorage, type TestStorage, type TestStorageOptions } from "./storage.ts";
 
@@ -16,6 +17,7 @@ export async function openTestApp(options: TestStorageOptions & { probeTriton?: 
     logger,
     storage: context.storage,
     lifecycle: new Lifecycle(logger),
+    telemetry: startTelemetry(context.config.telemetry, logger, "test"),
     probeTriton: options.probeTriton,
   };
   const { app } = createApp(services);

@@ -1,6 +1,6 @@
 /** The LLM, TTS and STT HTTP and SSE endpoints, against the real models. */
 import { describe, expect, test } from "bun:test";
-import { decodeWav, encodeWav } from "../../src/pipeline/audio/pcm";
+import { decodeWav, encodeWav } from "../../src/audio/pcm";
 import { useServer } from "./support/server";
 import { silence, speak, wordErrorRate } from "./support/speech";
 

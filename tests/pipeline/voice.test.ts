@@ -3,7 +3,7 @@
  * PostgreSQL and Redis: a spoken question in, a spoken answer out.
  */
 import { beforeAll, describe, expect, test } from "bun:test";
-import { pcm16ToFloat32 } from "../../src/pipeline/audio/pcm";
+import { pcm16ToFloat32 } from "../../src/audio/pcm";
 import { TestClient, streamAudio } from "./support/client";
 import { useServer } from "./support/server";
 import { pcmChunks, silence, speak, wordErrorRate } from "./support/speech";

@@ -78,6 +78,7 @@ async function oneTurn(wsUrl: string, question: SpokenQuestion, trailingSilenceM
       lastChunkToVadEndMs: between(speechEndSentAt, vadEndAt),
       latency,
       transcript,
+      audioChunks: index,
     };
   } finally {
     await socket.stop();

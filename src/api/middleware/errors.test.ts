@@ -4,13 +4,16 @@ import { z } from "zod";
 import { createApp, Lifecycle } from "../app.ts";
 import type { Storage } from "../../storage/index.ts";
 import { ConflictError, NotFoundError, StorageUnavailableError } from "../../storage/errors.ts";
+import { startTelemetry } from "../../telemetry/index.ts";
 import { capturingLogger, testConfig } from "../../../tests/helpers/config.ts";
 
 function appWith(routes: Hono) {
   const { logger, lines } = capturingLogger("info");
   // These routes never touch storage; a stub keeps the test about error mapping only.
   const storage = {} as Storage;
-  const { app } = createApp({ config: testConfig(), logger, storage, lifecycle: new Lifecycle(logger) }, { routes: [routes] });
+  const config = testConfig();
+  const telemetry = startTelemetry(config.telemetry, logger, "test");
+  const { app } = createApp({ config, logger, storage, lifecycle: new Lifecycle(logger), telemetry }, { routes: [routes] });
   return { app, lines };
 }
 
@@ -41,7 +44,7 @@ describe("global error handler", () => {
     const body = (await response.json()) as { error: string; requestId: string; message: string };
     expect(body).toEqual({ error: "internal_error", message: "internal error", requestId: "req-500" });
     const logged = lines.find((line) => line.msg === "unhandled error");
-    expect(logged?.requestId).toBe("req-500");
+    expect(logged?.request_id).toBe("req-500");
   });
 
   test("client mistakes map to 4xx, storage outages to 503", async () => {

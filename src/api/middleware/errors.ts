@@ -6,8 +6,7 @@
 import type { Context, ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ZodError } from "zod";
-import { InvalidCursorError } from "../../storage/conversations.ts";
-import { ConflictError, NotFoundError, StorageUnavailableError } from "../../storage/errors.ts";
+import { ConflictError, InvalidCursorError, NotFoundError, StorageUnavailableError } from "../../storage/errors.ts";
 import type { RequestVariables } from "./request-context.ts";
 
 export interface FieldProblem {

@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import type { Logger } from "pino";
+import { requestLogger } from "../../logging/index.ts";
 
 export const REQUEST_ID_HEADER = "X-Request-Id";
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -18,7 +19,7 @@ export function requestContext(logger: Logger): MiddlewareHandler<{ Variables: R
   return async (c, next) => {
     const offered = c.req.header(REQUEST_ID_HEADER);
     const requestId = offered && SANE_REQUEST_ID.test(offered) ? offered : randomUUID();
-    const log = logger.child({ requestId });
+    const log = requestLogger(requestId, logger);
     c.set("requestId", requestId);
     c.set("log", log);
     const started = performance.now();

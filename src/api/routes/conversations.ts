@@ -1,15 +1,10 @@
 /** Read and delete conversations over REST; writes come from the voice pipeline, not from here. */
 import { z } from "zod";
-import type { AppHono, RouteContext } from "../app.ts";
-import { parseInput } from "../middleware/validate.ts";
+import type { AppHono, RouteContext } from "../context.ts";
+import { integerParam, parseInput } from "../middleware/validate.ts";
 
 const pageQuery = {
-  limit: z.coerce
-    .number({ error: "expected an integer between 1 and 100" })
-    .int({ error: "expected an integer between 1 and 100" })
-    .min(1, { error: "expected an integer between 1 and 100" })
-    .max(100, { error: "expected an integer between 1 and 100" })
-    .optional(),
+  limit: integerParam(1, 100).optional(),
   cursor: z.string().min(1, { error: "expected the nextCursor of a previous page" }).max(512).optional(),
 };
 

@@ -1,5 +1,5 @@
 /** GET /health (dependency report), GET /live (process up), GET /ready (migrations applied, not stopping). */
-import type { AppHono, RouteContext } from "../app.ts";
+import type { AppHono, RouteContext } from "../context.ts";
 import { type ProbeResult, timeProbe } from "../../storage/index.ts";
 
 type TritonCheck = ProbeResult | { status: "unknown"; latencyMs: null };

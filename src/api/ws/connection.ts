@@ -4,6 +4,7 @@
  * with a clear close code. Framework-free: the route adapts Bun's socket to `ClientSocket`.
  */
 import type { Logger } from "pino";
+import { sessionLogger } from "../../logging/index.ts";
 import {
   CLOSE_CODES,
   type ClientMessage,
@@ -14,6 +15,7 @@ import {
 } from "../../protocol/messages";
 import type { Transport, VoiceSession } from "../../pipeline/session";
 import { SessionError, type SessionManager } from "../../pipeline/sessions";
+import type { Observers } from "../../telemetry/events";
 
 export interface ClientSocket {
   send(data: string): void;
@@ -44,13 +46,16 @@ export class ClientConnection implements Transport {
     private readonly sessions: SessionManager,
     private readonly options: ConnectionOptions,
     private log: Logger,
+    private readonly observers: Observers,
   ) {}
 
   /** Transport: a message of the bound session. */
   send(json: string): void {
     if (this.closed) return;
     this.socket.send(json);
+    this.observers.observe({ type: "message_sent" });
     if (this.socket.bufferedAmount() > this.options.maxBufferedBytes) {
+      this.observers.observe({ type: "slow_consumer_close" });
       this.close(CLOSE_CODES.slowConsumer, "client is not reading: send buffer over its limit");
     }
   }
@@ -58,10 +63,12 @@ export class ClientConnection implements Transport {
   onText(raw: string): void {
     this.lastReceivedAt = Date.now();
     if (raw.length > LIMITS.maxFrameBytes) {
+      this.observers.observe({ type: "message_received", messageType: "invalid" });
       this.close(CLOSE_CODES.messageTooBig, `frame over ${LIMITS.maxFrameBytes} bytes`);
       return;
     }
     const parsed = parseClientMessage(raw);
+    this.observers.observe({ type: "message_received", messageType: parsed.ok ? parsed.message.type : "invalid" });
     if (!parsed.ok) {
       this.reject(parsed.code, parsed.message);
       return;
@@ -72,6 +79,7 @@ export class ClientConnection implements Transport {
   /** Binary frames carry 16-bit PCM audio at the session's input rate. */
   onBinary(bytes: Uint8Array): void {
     this.lastReceivedAt = Date.now();
+    this.observers.observe({ type: "message_received", messageType: "binary_audio" });
     this.enqueue(async () => {
       if (!this.session) return this.reject("not_started", "binary audio before start: send a start message first");
       this.withAudioErrors(() => this.session!.pushAudio(bytes));
@@ -166,7 +174,7 @@ export class ClientConnection implements Transport {
 
   private bind(session: VoiceSession, resumed: boolean): void {
     this.session = session;
-    this.log = this.log.child({ session_id: session.id });
+    this.log = sessionLogger(session.id, this.log);
     const { snapshot, settings } = session;
     const started: OutgoingMessage = {
       type: "session_started",
@@ -218,7 +226,11 @@ export class ClientConnection implements Transport {
 
   /** Before a session exists there is no sequence to number in: such messages carry seq 0. */
   private sendUnsequenced(message: OutgoingMessage): void {
-    if (!this.closed) this.socket.send(JSON.stringify({ type: message.type, seq: 0, data: message.data }));
+    // A session reports its own errors (src/pipeline/session-observer.ts); these have no session.
+    if (message.type === "error") this.observers.observe({ type: "error", code: message.data.code });
+    if (this.closed) return;
+    this.socket.send(JSON.stringify({ type: message.type, seq: 0, data: message.data }));
+    this.observers.observe({ type: "message_sent" });
   }
 
   private close(code: number, reason: string): void {

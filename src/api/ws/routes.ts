@@ -6,8 +6,10 @@
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import { Hono } from "hono";
 import type { Logger } from "pino";
+import { requestLogger } from "../../logging/index.ts";
 import type { SessionManager } from "../../pipeline/sessions";
 import { LIMITS } from "../../protocol/messages";
+import type { Observers } from "../../telemetry/events";
 import { ClientConnection, type ConnectionOptions } from "./connection";
 
 export interface SocketData {
@@ -19,6 +21,7 @@ export interface SocketData {
 export interface WebSocketDeps {
   sessions: SessionManager;
   log: Logger;
+  observers: Observers;
   options: Omit<ConnectionOptions, "pathUserId">;
 }
 
@@ -26,6 +29,7 @@ const USER_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
 
 export function webSocketEndpoints(deps: WebSocketDeps) {
   const connections = new Set<ClientConnection>();
+  deps.observers.provide("active_connections", () => connections.size);
   const ticker = setInterval(() => {
     for (const connection of connections) connection.tick();
   }, 1000);
@@ -55,10 +59,12 @@ export function webSocketEndpoints(deps: WebSocketDeps) {
     idleTimeout: 0,
     sendPings: false,
     open(ws) {
-      const log = deps.log.child({ request_id: ws.data.requestId });
-      const connection = new ClientConnection(socketOf(ws), deps.sessions, { ...deps.options, pathUserId: ws.data.pathUserId }, log);
+      const log = requestLogger(ws.data.requestId, deps.log);
+      const options = { ...deps.options, pathUserId: ws.data.pathUserId };
+      const connection = new ClientConnection(socketOf(ws), deps.sessions, options, log, deps.observers);
       ws.data.connection = connection;
       connections.add(connection);
+      deps.observers.observe({ type: "connection_opened" });
     },
     message(ws, message) {
       const connection = ws.data.connection;
@@ -66,10 +72,11 @@ export function webSocketEndpoints(deps: WebSocketDeps) {
       if (typeof message === "string") connection.onText(message);
       else connection.onBinary(new Uint8Array(message.buffer, message.byteOffset, message.byteLength));
     },
-    close(ws) {
+    close(ws, code) {
       const connection = ws.data.connection;
       if (!connection) return;
       connections.delete(connection);
+      deps.observers.observe({ type: "connection_closed", code });
       connection.onClose();
     },
   };

@@ -14,7 +14,6 @@ export const cacheSection = defineSection({
           conversationContext: intField(1, 30 * DAY_S, 1_800),
           conversationMessages: intField(1, 30 * DAY_S, 1_800),
           audioBuffer: intField(1, DAY_S, 300),
-          metric: intField(1, 365 * DAY_S, DAY_S),
         })
         .prefault({}),
       /**
@@ -37,7 +36,6 @@ export const cacheSection = defineSection({
     MORGAN_CACHE_TTL_CONTEXT_S: "ttlS.conversationContext",
     MORGAN_CACHE_TTL_MESSAGES_S: "ttlS.conversationMessages",
     MORGAN_CACHE_TTL_AUDIO_BUFFER_S: "ttlS.audioBuffer",
-    MORGAN_CACHE_TTL_METRIC_S: "ttlS.metric",
     MORGAN_CACHE_MEMORY_TTL_S: "memoryTtlS",
     MORGAN_CACHE_MEMORY_MAX_CONVERSATIONS: "memoryMaxConversations",
     MORGAN_CACHE_FALLBACK_MAX_KEYS: "fallbackMaxKeys",

@@ -8,6 +8,7 @@ import { redisSection } from "./redis.ts";
 import { serverSection } from "./server.ts";
 import { storageSection } from "./storage.ts";
 import { streamingSection } from "./streaming.ts";
+import { telemetrySection } from "./telemetry.ts";
 import { tritonSection } from "./triton.ts";
 
 export const sections = {
@@ -21,4 +22,5 @@ export const sections = {
   conversation: conversationSection,
   storage: storageSection,
   pipeline: pipelineSection,
+  telemetry: telemetrySection,
 };

@@ -24,9 +24,10 @@ export const tritonSection = defineSection({
       keepaliveMs: intField(0, 3_600_000, 330_000),
       timeouts: z
         .strictObject({
-          connectMs: intField(100, 120_000, 5_000),
           requestMs: intField(100, 600_000, 30_000),
           healthMs: intField(50, 60_000, 1_000),
+          /** How long a model load or unload may take (admin API, `bun run models`) before it is reported stuck. */
+          modelControlMs: intField(1_000, 3_600_000, 120_000),
         })
         .prefault({}),
     })
@@ -39,8 +40,8 @@ export const tritonSection = defineSection({
     MORGAN_TRITON_MODEL_LLM: "models.llm",
     MORGAN_TRITON_MODEL_TTS: "models.tts",
     MORGAN_TRITON_MODEL_TURN: "models.turn",
-    MORGAN_TRITON_CONNECT_TIMEOUT_MS: "timeouts.connectMs",
     MORGAN_TRITON_REQUEST_TIMEOUT_MS: "timeouts.requestMs",
     MORGAN_TRITON_HEALTH_TIMEOUT_MS: "timeouts.healthMs",
+    MORGAN_TRITON_MODEL_CONTROL_TIMEOUT_MS: "timeouts.modelControlMs",
   },
 });

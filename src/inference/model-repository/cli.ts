@@ -1,47 +1,55 @@
 /**
- * `bun run models <command>`: operators' tool for Triton's model repository.
+ * `bun run models <command>`: operators' tool for Triton's model repository, the same functions as
+ * the admin API (/v1/admin/models) through the same implementation (./repository.ts).
  *
  *   validate [DIR...]     check config.pbtxt files against Morgan's tensor contract
  *                         (default: triton-models/cpu and triton-models/gpu)
- *   list                  the repository index of the running Triton (TRITON_URL)
+ *   validate --server     check the configurations the running Triton serves (TRITON_URL)
+ *   list                  models of the running Triton: state and statistics
  *   load NAME | unload NAME | reload NAME
- *                         through Triton's repository API (explicit model control)
+ *                         through Triton's repository API (explicit model control); unload
+ *                         reports a model that does not finish unloading within the timeout
  */
 import { join } from "node:path";
 import { TritonClient } from "@triton-client";
-import { DEFAULT_MODEL_NAMES, validateRepository } from "./validate";
+import { ModelRepository, ModelRepositoryError } from "./repository";
+import { type ModelNamesByRole, validateRepository } from "./validate";
 
-const USAGE = "usage: bun run models validate [DIR...] | list | load NAME | unload NAME | reload NAME";
-const MODEL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+const USAGE = "usage: bun run models validate [DIR...] | validate --server | list | load NAME | unload NAME | reload NAME";
 const DEFAULT_REPOSITORIES = ["cpu", "gpu"].map((set) => join(import.meta.dir, "../../../triton-models", set));
 
 export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
   tritonUrl: string;
+  /** The model of each role (configuration; defaults for the roles it does not name). */
+  modelNames: ModelNamesByRole;
+  /** How long load and unload may take before the model is reported stuck. */
+  timeoutMs: number;
 }
 
 /** Runs one command; resolves with the process exit code. */
 export async function runModelsCli(args: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = args;
-  if (command === "validate") return validate(rest.length > 0 ? rest : DEFAULT_REPOSITORIES, io);
-  if (command === "list" && rest.length === 0) return withClient(io, (client) => list(client, io));
+  if (command === "validate" && rest.length === 1 && rest[0] === "--server") return withRepository(io, (models) => validateServer(models, io));
+  if (command === "validate") return validateFiles(rest.length > 0 ? rest : DEFAULT_REPOSITORIES, io);
+  if (command === "list" && rest.length === 0) return withRepository(io, (models) => list(models, io));
   if ((command === "load" || command === "unload" || command === "reload") && rest.length === 1) {
     const name = rest[0]!;
-    if (!MODEL_NAME.test(name)) {
-      io.err(`invalid model name ${JSON.stringify(name)}: use letters, digits, _ . -`);
-      return 2;
-    }
-    return withClient(io, (client) => changeModel(client, command, name, io));
+    return withRepository(io, async (models) => {
+      const result = await models.change(command, name);
+      io.out(`${command}ed ${name} in ${result.durationMs} ms (${result.state})`);
+      return 0;
+    });
   }
   io.err(USAGE);
   return 2;
 }
 
-function validate(repositories: string[], io: CliIo): number {
+function validateFiles(repositories: string[], io: CliIo): number {
   let failed = false;
   for (const repository of repositories) {
-    const problems = validateRepository(repository, DEFAULT_MODEL_NAMES);
+    const problems = validateRepository(repository, io.modelNames);
     if (problems.length === 0) io.out(`ok    ${repository}`);
     for (const problem of problems) io.err(`FAIL  ${repository}: ${problem}`);
     failed ||= problems.length > 0;
@@ -49,45 +57,33 @@ function validate(repositories: string[], io: CliIo): number {
   return failed ? 1 : 0;
 }
 
-async function list(client: TritonClient, io: CliIo): Promise<number> {
-  const models = await client.repositoryIndex({ deadlineMs: 10_000 });
-  io.out(["model".padEnd(16), "version".padEnd(8), "state".padEnd(12), "reason"].join(" "));
-  for (const m of models) io.out([m.name.padEnd(16), (m.version || "-").padEnd(8), m.state.padEnd(12), m.reason].join(" "));
+async function validateServer(models: ModelRepository, io: CliIo): Promise<number> {
+  const problems = await models.validate();
+  if (problems.length === 0) io.out(`ok    Triton at ${io.tritonUrl}`);
+  for (const problem of problems) io.err(`FAIL  Triton at ${io.tritonUrl}: ${problem}`);
+  return problems.length > 0 ? 1 : 0;
+}
+
+async function list(models: ModelRepository, io: CliIo): Promise<number> {
+  const columns = (cells: string[]) => cells.map((cell, i) => cell.padEnd([16, 8, 12, 5, 10, 9, 10, 10][i] ?? 0)).join(" ").trimEnd();
+  io.out(columns(["model", "version", "state", "role", "requests", "failures", "queue_s", "compute_s", "reason"]));
+  for (const m of await models.list()) {
+    const s = m.statistics;
+    const stats = s ? [String(s.requests), String(s.failures), s.queueS.toFixed(3), s.computeS.toFixed(3)] : ["-", "-", "-", "-"];
+    io.out(columns([m.name, m.version || "-", m.state, m.role ?? "-", ...stats, m.reason]));
+  }
   return 0;
 }
 
-async function changeModel(client: TritonClient, command: "load" | "unload" | "reload", name: string, io: CliIo): Promise<number> {
-  const started = performance.now();
-  // Triton's load of a loaded model reloads it from the repository.
-  if (command === "unload") {
-    await client.unloadModel(name, { deadlineMs: 120_000 });
-    // Triton answers at once and unloads once in-flight requests finish: wait for that.
-    if (!(await waitForState(client, name, "UNAVAILABLE", 120_000))) {
-      io.err(`${name} did not finish unloading within 120 s`);
-      return 1;
-    }
-  } else {
-    await client.loadModel(name, { deadlineMs: 120_000 });
-  }
-  io.out(`${command}ed ${name} in ${Math.round(performance.now() - started)} ms`);
-  return 0;
-}
-
-async function waitForState(client: TritonClient, name: string, state: string, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const entry = (await client.repositoryIndex({ deadlineMs: 10_000 })).find((m) => m.name === name);
-    if (!entry || entry.state === state) return true;
-    await Bun.sleep(100);
-  }
-  return false;
-}
-
-async function withClient(io: CliIo, work: (client: TritonClient) => Promise<number>): Promise<number> {
+async function withRepository(io: CliIo, work: (models: ModelRepository) => Promise<number>): Promise<number> {
   const client = new TritonClient({ url: io.tritonUrl });
   try {
-    return await work(client);
+    return await work(new ModelRepository(client, { names: io.modelNames, timeoutMs: io.timeoutMs }));
   } catch (error) {
+    if (error instanceof ModelRepositoryError && error.kind === "invalid_name") {
+      io.err(error.message);
+      return 2;
+    }
     io.err(`${error instanceof Error ? error.message : String(error)} (Triton at ${io.tritonUrl})`);
     return 1;
   } finally {

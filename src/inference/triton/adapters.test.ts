@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { TritonClient } from "@triton-client";
 import { pcmChunks, silence, speak, wordErrorRate } from "../../../tests/pipeline/support/speech";
 import { SPEECH_SET } from "../../../tests/pipeline/support/speech-set";
-import { pcm16ToFloat32 } from "../../pipeline/audio/pcm";
+import { pcm16ToFloat32 } from "../../audio/pcm";
 import { chatTemplate } from "../../pipeline/text/chat-template";
 import { tritonModels } from "./index";
 

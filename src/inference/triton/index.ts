@@ -1,13 +1,11 @@
 /** Morgan's stage adapters on Triton, built from configuration: model names swap engines. */
 import type { TritonClient } from "@triton-client";
-import type { Models } from "../types";
+import type { ModelNames, Models } from "../types";
 import { TritonLanguageModel } from "./llm";
 import { TritonSpeechToText } from "./stt";
 import { TritonTextToSpeech } from "./tts";
 import { TritonTurnDetector } from "./turn";
 import { TritonVad } from "./vad";
-
-export type ModelNames = Record<keyof Models, string>;
 
 export function tritonModels(client: TritonClient, names: ModelNames, requestTimeoutMs: number): Models {
   return {

@@ -5,7 +5,7 @@
  */
 import type { InferResponse, TritonClient, TritonStream } from "@triton-client";
 import type { SpeechToText, SttStream, Transcript } from "../types";
-import { concatSamples } from "../../pipeline/audio/pcm";
+import { concatSamples } from "../../audio/pcm";
 import { newSequenceId } from "./sequence-ids";
 
 /** Unanswered chunk requests per utterance before audio gathers into larger requests. */

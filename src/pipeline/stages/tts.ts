@@ -4,7 +4,7 @@
  */
 import type { AudioChunk, TextToSpeech } from "../../inference/types";
 import { background, prefetch } from "../async";
-import { concatSamples, durationMs, float32ToPcm16, pcm16ToFloat32 } from "../audio/pcm";
+import { concatSamples, durationMs, float32ToPcm16, pcm16ToFloat32 } from "../../audio/pcm";
 import type { EventOf, PipelineEvent } from "../events";
 import type { PipelineStore, SynthesisKey } from "../ports";
 import type { ResolvedSettings } from "../settings";

@@ -6,7 +6,7 @@
  * The audio of the utterance is kept, for that and for the turn model.
  */
 import type { SpeechToText, SttStream, Transcript } from "../../inference/types";
-import { concatSamples, durationMs } from "../audio/pcm";
+import { concatSamples, durationMs } from "../../audio/pcm";
 
 const SAMPLE_RATE = 16000;
 /** Audio kept from before the VAD confirmed speech, on top of min_speech_ms. */

@@ -6,7 +6,7 @@
  * last voiced audio arrived.
  */
 import type { VadFrame, VadStream } from "../../inference/types";
-import { concatSamples } from "../audio/pcm";
+import { concatSamples } from "../../audio/pcm";
 
 const SAMPLES_PER_MS = 16;
 

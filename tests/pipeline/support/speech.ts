@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
-import { decodeWav, float32ToPcm16, resample } from "../../../src/pipeline/audio/pcm";
+import { decodeWav, float32ToPcm16, resample } from "../../../src/audio/pcm";
 
 const ROOT = join(import.meta.dir, "../../..");
 const CACHE = join(ROOT, ".run/speech");
