@@ -15,6 +15,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY src ./src
 COPY packages ./packages
+# The web page, built in memory by the server on its first request to /.
+COPY web ./web
 COPY drizzle ./drizzle
 COPY config ./config
 COPY scripts/migrate.ts ./scripts/migrate.ts

@@ -18,6 +18,7 @@ import { sessionScale } from "./scenarios/sessions";
 import { storageUnderConcurrency } from "./scenarios/storage";
 import { telemetryCost } from "./scenarios/telemetry";
 import { voiceTurns } from "./scenarios/voice";
+import { browserTurns } from "./scenarios/browser";
 
 const SCENARIOS: Record<ScenarioId, { title: string; run: Scenario }> = {
   gateway: { title: "1. Gateway overhead (direct Triton vs through Morgan)", run: gatewayOverhead },
@@ -26,6 +27,7 @@ const SCENARIOS: Record<ScenarioId, { title: string; run: Scenario }> = {
   throughput: { title: "4. Control-message throughput (instant models)", run: messageThroughput },
   storage: { title: "5. Storage under concurrency", run: storageUnderConcurrency },
   telemetry: { title: "6. Telemetry cost (metrics and tracing on vs off)", run: telemetryCost },
+  browser: { title: "7. Browser: the web page in Chromium vs a WebSocket client", run: browserTurns },
 };
 
 function log(line: string): void {

@@ -2,8 +2,9 @@
 # Debian packages the tests use beside the services: each missing one is installed (as root) from
 # Debian's packages, so a fresh machine needs nothing by hand. One list for every test tool.
 #   espeak-ng  test speech from a second synthesiser (tests/pipeline/support/speech.ts)
+#   chromium   the real browser of the web page's tests (tests/web; driven by playwright-core, no browser download)
 set -euo pipefail
-PACKAGES=(espeak-ng)
+PACKAGES=(espeak-ng chromium)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -38,6 +38,7 @@ export TRITON_LOG_FILE="$PWD/.run/triton.log"
 
 step "type check"
 bunx tsc --noEmit -p tsconfig.json
+bunx tsc --noEmit -p tsconfig.browser.json
 
 mkdir -p .run
 step "bun tests"

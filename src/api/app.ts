@@ -10,8 +10,10 @@ import { handleError } from "./middleware/errors.ts";
 import { requestContext } from "./middleware/request-context.ts";
 import { registerAdminModelRoutes } from "./routes/admin-models.ts";
 import { registerConversationRoutes } from "./routes/conversations.ts";
+import { registerDocRoutes } from "./routes/docs.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerMetricsRoutes } from "./routes/metrics.ts";
+import { registerWebRoutes } from "./routes/web.ts";
 
 export type { AppEnv, AppExtensions, AppHono, PipelineExtension, RouteContext, Services } from "./context.ts";
 export { Lifecycle, type ShutdownHook, withTimeout } from "./lifecycle.ts";
@@ -36,6 +38,8 @@ export function createApp(services: Services, extensions: AppExtensions = {}) {
   registerConversationRoutes(app, context);
   registerMetricsRoutes(app, context);
   registerAdminModelRoutes(app, context);
+  registerDocRoutes(app);
+  registerWebRoutes(app, context);
   for (const routes of extensions.routes ?? []) app.route("/", routes);
 
   return { app };

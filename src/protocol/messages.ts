@@ -1,6 +1,6 @@
 /**
  * Morgan's WebSocket protocol: the single source for the server, the tests and docs/protocol.md
- * (generated from this module by scripts/gen-protocol-doc.ts; a test fails when the doc is stale).
+ * (generated from this module by scripts/gen-docs.ts, with docs/asyncapi.json; a test fails when they are stale).
  *
  * Every message is JSON `{type, data}`. Client audio may also arrive as binary frames: 16-bit
  * little-endian mono PCM at the session's negotiated input rate. Every server message carries `seq`,
@@ -40,7 +40,8 @@ const sampleRate = z
   .int()
   .refine((r) => (SUPPORTED_SAMPLE_RATES as readonly number[]).includes(r), {
     message: `sample rate must be one of ${SUPPORTED_SAMPLE_RATES.join(", ")}`,
-  });
+  })
+  .meta({ enum: [...SUPPORTED_SAMPLE_RATES] });
 
 const identifier = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:@-]+$/, "use letters, digits and _ . : @ -");
 

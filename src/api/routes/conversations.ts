@@ -8,12 +8,12 @@ const pageQuery = {
   cursor: z.string().min(1, { error: "expected the nextCursor of a previous page" }).max(512).optional(),
 };
 
-const listQuery = z.strictObject({
+export const listQuery = z.strictObject({
   user_id: z.string({ error: "required" }).trim().min(1, { error: "must not be empty" }).max(200, { error: "at most 200 characters" }),
   ...pageQuery,
 });
-const messagesQuery = z.strictObject(pageQuery);
-const idParam = z.strictObject({ id: z.uuid({ error: "expected a UUID" }) });
+export const messagesQuery = z.strictObject(pageQuery);
+export const idParam = z.strictObject({ id: z.uuid({ error: "expected a UUID" }) });
 
 export function registerConversationRoutes(app: AppHono, { services }: RouteContext): void {
   const conversations = services.storage.conversations;

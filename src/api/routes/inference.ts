@@ -34,7 +34,7 @@ const ChatMessageBody = z
   .object({ role: z.enum(["system", "user", "assistant"]), content: z.string().min(1).max(32_000) })
   .strict();
 
-const GenerateBody = z
+export const GenerateBody = z
   .object({
     /** A user message, formatted with the model's chat template (or sent as is with `raw`). */
     prompt: z.string().trim().min(1).max(32_000).optional(),
@@ -55,7 +55,7 @@ const GenerateBody = z
   })
   .refine((body) => !body.raw || body.prompt !== undefined, { message: "raw needs a prompt", path: ["raw"] });
 
-const SpeakBody = z
+export const SpeakBody = z
   .object({
     text: z.string().trim().min(1).max(LIMITS.maxTextChars),
     voice: z.string().min(1).max(64).optional(),

@@ -10,6 +10,7 @@ import { storageSection } from "./storage.ts";
 import { streamingSection } from "./streaming.ts";
 import { telemetrySection } from "./telemetry.ts";
 import { tritonSection } from "./triton.ts";
+import { webSection } from "./web.ts";
 
 export const sections = {
   server: serverSection,
@@ -23,4 +24,5 @@ export const sections = {
   storage: storageSection,
   pipeline: pipelineSection,
   telemetry: telemetrySection,
+  web: webSection,
 };
