@@ -231,8 +231,6 @@ export const ErrorCode = z.enum([
   "storage_failed",
   /** A quota was exceeded (turns per second, queued messages, sessions per user or key); `message` says which. */
   "rate_limited",
-  /** The server has no capacity for this right now (e.g. every voice-activity slot is taken); try again later. */
-  "capacity",
   /** The session's conversation was deleted: the session ends. */
   "conversation_deleted",
   "internal",
