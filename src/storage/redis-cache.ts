@@ -1,10 +1,11 @@
 /** The Redis tier (ioredis). Commands fail fast while disconnected so the caller can fall back. */
 import { Redis, type RedisOptions } from "ioredis";
+import { splitHostPort } from "../config/fields.ts";
 import type { Config } from "../config/schema.ts";
 import type { CacheBackend, CacheValue, ListAppendOptions } from "./cache-backend.ts";
 
 export function usesRedisServer(config: Config["redis"]): boolean {
-  return Boolean(config.url ?? config.host);
+  return Boolean(config.url ?? config.host) || config.sentinels.length > 0;
 }
 
 export function connectRedis(config: Config["redis"]): Redis {
@@ -18,6 +19,20 @@ export function connectRedis(config: Config["redis"]): Redis {
     retryStrategy: (attempt) => Math.min(50 * attempt, config.maxReconnectDelayMs),
     lazyConnect: true,
   };
+  if (config.sentinels.length > 0) {
+    return new Redis({
+      ...options,
+      sentinels: config.sentinels.map(splitHostPort),
+      name: config.sentinelName,
+      sentinelPassword: config.sentinelPassword,
+      password: config.password,
+      db: config.db,
+      // A command that reached the old primary after its demotion gets READONLY: reconnect, which
+      // asks the Sentinels for the new primary.
+      reconnectOnError: (error) => error.message.startsWith("READONLY"),
+      sentinelRetryStrategy: (attempt) => Math.min(50 * attempt, config.maxReconnectDelayMs),
+    });
+  }
   if (config.url) return new Redis(config.url, options);
   return new Redis({ ...options, host: config.host, port: config.port, db: config.db, password: config.password });
 }
