@@ -6,8 +6,10 @@ RUN bun install --frozen-lockfile --production
 
 FROM oven/bun:1.4.4-slim
 WORKDIR /app
+# A container listens on its network: Morgan then refuses to start until MORGAN_AUTH_MODE (and its keys) is set.
 ENV NODE_ENV=production \
     PORT=8000 \
+    MORGAN_HOST=0.0.0.0 \
     MORGAN_JOURNAL_DIR=/var/lib/morgan/journal \
     MORGAN_PGLITE_DIR=/var/lib/morgan/pglite
 COPY --from=deps /app/node_modules ./node_modules

@@ -28,6 +28,9 @@ const coreEnv = core.environment!;
 
 /** Compose's ${NAME:-default} → default (what the container gets when NAME is unset). */
 const withDefaults = (value: string) => value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, "$1");
+/** What an operator supplies for compose's required ${NAME:?message} variables. */
+const REQUIRED = { MORGAN_API_KEYS: `ops:admin:${"s".repeat(40)}` };
+const withRequired = (value: string) => value.replace(/\$\{([A-Z_]+):\?[^}]*\}/g, (_, name: keyof typeof REQUIRED) => REQUIRED[name]);
 const knownVariables = new Set(["MORGAN_CONFIG", ...Object.values(sections).flatMap((section) => Object.keys(section.env))]);
 
 describe("docker-compose.yml", () => {
@@ -38,12 +41,15 @@ describe("docker-compose.yml", () => {
 
   test("every core environment variable is a setting Morgan reads, and together they load", () => {
     for (const name of Object.keys(coreEnv)) expect({ name, known: knownVariables.has(name) }).toEqual({ name, known: true });
-    const env = Object.fromEntries(Object.entries(coreEnv).map(([name, value]) => [name, withDefaults(String(value))]));
+    const env = Object.fromEntries(Object.entries(coreEnv).map(([name, value]) => [name, withRequired(withDefaults(String(value)))]));
     const config = loadConfig({ file: null, env });
     expect(config.postgres.host).toBe("postgres");
     expect(config.redis.host).toBe("redis");
     expect(config.triton.url).toBe("tritonserver:8001");
     expect(config.server.port).toBe(8000);
+    // The container listens on the network, so it must authenticate callers.
+    expect(config.server.host).toBe("0.0.0.0");
+    expect(config.auth.mode).toBe("api_key");
   });
 
   test("hosts and ports agree between core and the services it uses", () => {

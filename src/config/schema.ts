@@ -9,7 +9,24 @@ function sectionSchemas(): SectionSchemas {
   return Object.fromEntries(entries) as SectionSchemas;
 }
 
-export const configSchema = z.strictObject(sectionSchemas());
+/** Rules that span sections. */
+function crossSectionRules(config: z.output<ReturnType<typeof z.strictObject<SectionSchemas>>>, context: z.core.$RefinementCtx): void {
+  if (config.auth.mode === "none" && !isLoopbackHost(config.server.host)) {
+    context.addIssue({
+      code: "custom",
+      path: ["server", "host"],
+      message: "listening beyond this machine needs authentication: set auth.mode (MORGAN_AUTH_MODE) to api_key or jwt, or listen on 127.0.0.1 (docs/security.md)",
+    });
+  }
+}
+
+/** 127.0.0.0/8, ::1 and localhost: reachable only from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return bare === "localhost" || bare === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare) || /^::ffff:127\./.test(bare);
+}
+
+export const configSchema = z.strictObject(sectionSchemas()).superRefine(crossSectionRules);
 
 export type Config = z.output<typeof configSchema>;
 export type SectionName = keyof typeof sections;

@@ -1,4 +1,5 @@
 /** Every configuration section, one line each. A new section: add its file and a line here. */
+import { authSection } from "./auth.ts";
 import { cacheSection } from "./cache.ts";
 import { conversationSection } from "./conversation.ts";
 import { logSection } from "./log.ts";
@@ -14,6 +15,7 @@ import { webSection } from "./web.ts";
 
 export const sections = {
   server: serverSection,
+  auth: authSection,
   log: logSection,
   postgres: postgresSection,
   redis: redisSection,

@@ -5,7 +5,8 @@ import { defineSection } from "../section.ts";
 export const serverSection = defineSection({
   schema: z
     .strictObject({
-      host: textField("0.0.0.0"),
+      /** Loopback by default: listening on a network needs auth.mode other than none (docs/security.md). */
+      host: textField("127.0.0.1"),
       port: intField(1, 65535, 8000),
       /** Largest accepted HTTP request body. */
       bodyLimitBytes: intField(1024, 64 * 1024 * 1024, 1024 * 1024),
