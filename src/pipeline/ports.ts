@@ -84,6 +84,12 @@ export interface SessionSnapshot {
 /** Session state and the replay buffer in Redis (`session:{id}`), shared by every instance. */
 export interface SessionStatePort {
   save(snapshot: SessionSnapshot): Promise<void>;
+  /**
+   * Raises the session's reserved sequence number (`session:{id}:seq`) to at least `floor`, reserves
+   * `count` more, and returns the new highest reserved number. Only the session's owner numbers
+   * messages, inside what it reserved; a successor reserves above it, so its numbers continue.
+   */
+  reserveSeq(sessionId: string, floor: number, count: number): Promise<number>;
   load(sessionId: string): Promise<SessionSnapshot | undefined>;
   remove(sessionId: string): Promise<void>;
   /** Appends a sent message (bounded; oldest dropped). Fire-and-forget on the hot path. */

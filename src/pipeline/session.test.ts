@@ -37,6 +37,7 @@ function memoryStore() {
 
 const noState: SessionStatePort = {
   save: async () => {},
+  reserveSeq: async (_id, floor, count) => floor + count,
   load: async () => undefined,
   remove: async () => {},
   appendReplay: () => {},

@@ -25,6 +25,13 @@ import { WriteBacklog } from "./write-backlog";
 
 const MODEL_SAMPLE_RATE = 16000;
 
+/**
+ * Sequence numbers are reserved in Redis this many at a time (one round trip per half block). A
+ * successor that takes the session over reserves above the last block, so its numbers exceed
+ * anything this instance could have sent, even if it died without a word.
+ */
+export const SEQ_BLOCK = 1000;
+
 export interface SessionDeps {
   models: Models;
   store: PipelineStore;
@@ -53,6 +60,9 @@ export interface Transport {
 export class VoiceSession {
   settings: ResolvedSettings;
   private seq: number;
+  /** The highest seq reserved for this instance; more is reserved when half a block is left. */
+  private seqCeiling: number;
+  private reserving?: Promise<void>;
   private transport?: Transport;
   private readonly replay: { seq: number; json: string }[] = [];
   private readonly pipeline: Pipeline;
@@ -66,10 +76,12 @@ export class VoiceSession {
     readonly snapshot: Omit<SessionSnapshot, "settings" | "lastSeq">,
     settings: ResolvedSettings,
     private readonly deps: SessionDeps,
-    startSeq = 0,
+    /** The numbers this instance reserved (SessionStatePort.reserveSeq): it sends from `after` + 1. */
+    seqs: { after: number; ceiling: number } = { after: 0, ceiling: SEQ_BLOCK },
   ) {
     this.settings = settings;
-    this.seq = startSeq;
+    this.seq = seqs.after;
+    this.seqCeiling = seqs.ceiling;
     const current = () => this.settings;
     const { models } = deps;
     const writes = new WriteBacklog(deps.store, deps.maxPendingWrites);
@@ -120,11 +132,28 @@ export class VoiceSession {
   /** Stamps the next sequence number, keeps the message for resume, and sends it if connected. */
   send(message: OutgoingMessage): void {
     const json = JSON.stringify({ type: message.type, seq: ++this.seq, data: message.data });
+    if (this.seqCeiling - this.seq <= SEQ_BLOCK / 2) this.reserveSeqs();
     this.replay.push({ seq: this.seq, json });
     if (this.replay.length > this.deps.replayLimit) this.replay.shift();
     this.deps.state.appendReplay(this.id, this.seq, json);
     this.observer.sent(message);
     this.transport?.send(json);
+  }
+
+  /**
+   * Reserves the next block ahead of need. Should a burst outrun it, the numbers simply continue: the
+   * reservation that follows covers them, since only this owner advances the counter.
+   */
+  private reserveSeqs(): void {
+    this.reserving ??= this.deps.state
+      .reserveSeq(this.id, this.seqCeiling, SEQ_BLOCK)
+      .then((ceiling) => {
+        this.seqCeiling = Math.max(this.seqCeiling, ceiling);
+      })
+      .catch((error) => this.deps.log.warn({ err: error }, "reserving sequence numbers failed"))
+      .finally(() => {
+        this.reserving = undefined;
+      });
   }
 
   /** Messages after `lastSeq` from this instance's memory, or undefined if some are gone. */

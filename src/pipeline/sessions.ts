@@ -11,7 +11,7 @@ import type { Models } from "../inference/types";
 import { sessionLogger } from "../logging/index.ts";
 import type { PipelineStore, SessionSnapshot, SessionStatePort, SessionStore } from "./ports";
 import { type ResolvedSettings, applySettings } from "./settings";
-import { type Transport, VoiceSession } from "./session";
+import { SEQ_BLOCK, type Transport, VoiceSession } from "./session";
 import type { ChatTemplate } from "./text/chat-template";
 
 export interface SessionManagerDeps {
@@ -94,7 +94,8 @@ export class SessionManager {
       resumeToken: randomBytes(24).toString("base64url"),
       startedAt: Date.now(),
     };
-    const session = this.build(snapshot, applySettings(this.deps.defaults, options), 0);
+    const ceiling = await this.deps.state.reserveSeq(sessionId, 0, SEQ_BLOCK);
+    const session = this.build(snapshot, applySettings(this.deps.defaults, options), { after: ceiling - SEQ_BLOCK, ceiling });
     if (options.key_id !== undefined) this.keys.set(sessionId, options.key_id);
     await session.saveState();
     this.deps.observers.observe({ type: "session_opened", sessionId, resumed: false });
@@ -117,10 +118,13 @@ export class SessionManager {
     if (!saved) throw new SessionError("resume_failed", `session ${sessionId} is unknown or its resume window has passed`);
     this.checkToken(saved.resumeToken, resumeToken);
     const { settings, lastSeq: savedSeq, ...snapshot } = saved;
-    const missed = await this.deps.state.replaySince(sessionId, lastSeq);
-    // The old instance may have sent more after its last snapshot: continue after the newest seq.
-    const newestSeq = missed.reduce((max, json) => Math.max(max, (JSON.parse(json) as { seq: number }).seq), savedSeq);
-    const session = this.build(snapshot, settings, newestSeq);
+    const replay = (await this.deps.state.replaySince(sessionId, 0)).map((json) => ({ json, seq: (JSON.parse(json) as { seq: number }).seq }));
+    // Number above everything the previous owner reserved (it may have died mid-block), and above
+    // anything it is known to have sent, should the counter have been lost with a Redis restart.
+    const floor = replay.reduce((max, m) => Math.max(max, m.seq), savedSeq);
+    const ceiling = await this.deps.state.reserveSeq(sessionId, floor, SEQ_BLOCK);
+    const session = this.build(snapshot, settings, { after: ceiling - SEQ_BLOCK, ceiling });
+    const missed = replay.filter((m) => m.seq > lastSeq).map((m) => m.json);
     this.deps.observers.observe({ type: "session_opened", sessionId, resumed: true });
     return { session, missed };
   }
@@ -201,9 +205,9 @@ export class SessionManager {
     await this.deps.state.flush();
   }
 
-  private build(snapshot: Omit<SessionSnapshot, "settings" | "lastSeq">, settings: ResolvedSettings, lastSeq: number) {
+  private build(snapshot: Omit<SessionSnapshot, "settings" | "lastSeq">, settings: ResolvedSettings, seqs: { after: number; ceiling: number }) {
     const log = sessionLogger(snapshot.sessionId, this.deps.log);
-    const session = new VoiceSession(snapshot, settings, { ...this.deps, log }, lastSeq);
+    const session = new VoiceSession(snapshot, settings, { ...this.deps, log }, seqs);
     this.live.set(session.id, session);
     return session;
   }

@@ -4,8 +4,11 @@
  *
  * Every message is JSON `{type, data}`. Client audio may also arrive as binary frames: 16-bit
  * little-endian mono PCM at the session's negotiated input rate. Every server message carries `seq`,
- * a per-session counter (from 1) the client hands back in `resume` to receive what it missed; an
- * error sent before any session exists carries seq 0.
+ * a per-session number (from 1, increasing by 1) the client hands back in `resume` to receive what it
+ * missed; an error sent before any session exists carries seq 0. When a session moves to another
+ * server instance, the numbering continues above anything the previous instance could have sent: the
+ * resumed `session_started` may jump ahead, and the numbers stay unique, so a client may drop any
+ * message whose seq it has already seen.
  */
 import { z } from "zod";
 

@@ -123,6 +123,7 @@ export function sessionState(storage: Storage, log: Logger): SessionStatePort {
   );
   return {
     save: (snapshot) => cache.setState(snapshot.sessionId, snapshot),
+    reserveSeq: (sessionId, floor, count) => cache.reserveSeq(sessionId, floor, count),
     load: async (sessionId) => (await cache.getState<SessionSnapshot>(sessionId)) ?? undefined,
     async remove(sessionId) {
       replay.discard(sessionId);
