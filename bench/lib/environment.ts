@@ -20,7 +20,7 @@ export interface TritonPorts {
 }
 
 /** The models the bench Triton serves: Morgan's CPU repository and the bench's instant models. */
-const CPU_MODELS = ["vad", "stt", "llm", "tts"];
+const CPU_MODELS = ["vad", "stt", "llm", "tts", "turn"];
 const BENCH_MODELS = ["instant-llm", "instant-tts"];
 
 function portAnswers(port: number, host = "127.0.0.1"): Promise<boolean> {
@@ -83,6 +83,10 @@ export class BenchTriton {
     mkdirSync(this.repository, { recursive: true });
     for (const model of CPU_MODELS) symlinkSync(join(ROOT, "triton-models/cpu", model), join(this.repository, model));
     for (const model of BENCH_MODELS) symlinkSync(join(ROOT, "bench/models", model), join(this.repository, model));
+    // Relative weight paths in config.pbtxt name files beside the repository (triton-models/weights/).
+    const weights = join(this.repository, "../weights");
+    rmSync(weights, { force: true });
+    symlinkSync(join(ROOT, "triton-models/weights"), weights);
   }
 
   /** start.sh is idempotent: a bench Triton already ready on these ports is reused (and left running). */
