@@ -86,7 +86,7 @@ const OPEN = 1;
 export interface ClientStats {
   /** Messages received again after a resume and dropped (already delivered). */
   duplicatesDropped: number;
-  /** Times a `seq` arrived with numbers missing before it (should stay 0). */
+  /** Times a `seq` arrived with numbers missing before it (should stay 0; the jump at a resume on another instance is not one). */
   gaps: number;
   /** Successful resumes after a dropped connection. */
   resumes: number;
@@ -234,7 +234,10 @@ export class MorganClient extends Emitter<ClientEvents> {
         this.stats.duplicatesDropped += 1;
         return;
       }
-      if (this.lastSeq > 0 && message.seq > this.lastSeq + 1) this.stats.gaps += 1;
+      // A session taken over by another instance continues above the numbers its old owner reserved:
+      // the resumed notice may jump ahead; any other jump means messages are missing.
+      const moved = message.type === "session_started" && message.data.resumed;
+      if (this.lastSeq > 0 && message.seq > this.lastSeq + 1 && !moved) this.stats.gaps += 1;
       this.lastSeq = message.seq;
     }
     if (message.type === "session_started") this.session = message.data;

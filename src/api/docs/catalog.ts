@@ -8,11 +8,11 @@ import { LIMITS } from "../../protocol/messages";
 export const MESSAGE_NOTES: Record<string, string> = {
   start: "Opens a session. Every field is optional; `conversation_id` continues a conversation of the same user (`\"latest\"`: the one the user used last).",
   audio: "Base64 16-bit little-endian mono PCM at the session's input rate. Binary WebSocket frames carry the same bytes without base64.",
-  text: "A typed user turn: runs LLM → TTS without STT.",
+  text: "A typed user turn: runs LLM → TTS without STT. Turns (`text`, `utterance_end`, `interrupt`) are limited per session by a token bucket (`quotas.turnsPerSecond`, `quotas.turnBurst`); one over it is answered `rate_limited` and dropped.",
   utterance_end: "Ends the user's turn now instead of waiting for the VAD's silence; a `transcription` from a client-side STT replaces Morgan's.",
-  stop: "Ends the session: a reply in progress is stored as heard, `session_ended` follows, then the socket closes with 1000.",
+  stop: "Ends the session at once: work still queued (audio, texts) is dropped, a reply in progress is stored as heard, `session_ended` follows within a second, then the socket closes with 1000.",
   config: "Changes session settings mid-session (the settings of `start`); fields left out keep their current value.",
-  ping: "Answered with `pong` echoing `timestamp`.",
+  ping: "Answered with `pong` echoing `timestamp`, at once and behind no queued work; before `start` too (keep-alive belongs to the connection; that `pong` carries seq 0).",
   interrupt: "Barge-in by the client: the reply stops, cancelled at Triton, and `interrupted` says what was heard.",
   playback: "How many ms of the current reply the client has actually played; makes `interrupted.heard_text` exact. Send it every few hundred ms while a reply plays.",
   resume: "Re-attaches to a session after a dropped socket (on any instance) and replays every message after `last_seq`.",
@@ -25,7 +25,7 @@ export const MESSAGE_NOTES: Record<string, string> = {
   response_paused: "The user started speaking over the reply: pause playback and keep what is buffered. `response_resumed` (it was a cough or a \"mm\") or `interrupted` follows.",
   response_resumed: "No words followed the sound that paused the reply: play on from where it stopped.",
   interrupted: "The reply was cut short; `heard_text` is what the user heard and what is stored. Stop playback at once and drop what is buffered.",
-  error: "`recoverable: true` means the session goes on.",
+  error: "`recoverable: true` means the session goes on. `rate_limited`: a quota was exceeded and the message was dropped (its text says which, and when to retry). `conversation_deleted`: the session's conversation was deleted; `session_ended` follows and the socket closes.",
   pong: "Answer to `ping`.",
   session_ended: "The session is over; `duration` in seconds.",
 };
