@@ -10,14 +10,20 @@ import { type Lease, NoModelServerError, TritonPool } from "./pool";
 
 export type ModelServers = TritonPool<TritonClient>;
 
-/** A model server failed while serving a request that had already delivered part of its answer. */
+/**
+ * A model server failed while serving a request that had already delivered part of its answer. The
+ * message is fit for a client (`publicMessage`: the pipeline passes it on as written).
+ */
 export class ModelServerLostError extends TritonError {
+  readonly publicMessage: string;
+
   constructor(model: string, cause: unknown) {
     super(GrpcStatus.UNAVAILABLE, `the ${model} model server failed during this request and the rest of its answer is lost; try again`, {
       model,
       cause,
       retryable: false,
     });
+    this.publicMessage = this.message;
   }
 }
 
