@@ -47,9 +47,9 @@ export function endpointFailed(pool: ModelServers, lease: Lease<TritonClient>, e
   return false;
 }
 
-/** The error to give the caller when no endpoint is left to try: a clear one, without addresses. */
-function exhausted(model: string, error: unknown): unknown {
-  return error instanceof NoModelServerError ? new NoModelServerError(model) : error;
+/** The error to give the caller when no endpoint is left to try: a clear one, with the last endpoint's failure as its cause. */
+function exhausted(model: string, error: unknown, lastError: unknown): unknown {
+  return error instanceof NoModelServerError && lastError !== undefined ? new NoModelServerError(model, lastError) : error;
 }
 
 /** Runs a unary call, retrying it on another endpoint when its endpoint fails (it got no response). */
@@ -67,7 +67,7 @@ export async function unaryWithFailover<T>(
     try {
       lease = pool.acquire(model, avoid, avoid.size === 0 ? prefer : undefined);
     } catch (error) {
-      throw lastError === undefined ? error : exhausted(model, error);
+      throw exhausted(model, error, lastError);
     }
     try {
       const { client, url } = lease.endpoint;
@@ -99,7 +99,7 @@ export async function* streamWithFailover<T>(
     try {
       lease = pool.acquire(model, avoid);
     } catch (error) {
-      throw lastError === undefined ? error : exhausted(model, error);
+      throw exhausted(model, error, lastError);
     }
     let delivered = false;
     try {

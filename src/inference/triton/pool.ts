@@ -86,8 +86,9 @@ class EndpointState<C extends ProbedClient> implements Endpoint<C> {
 export class NoModelServerError extends TritonError {
   readonly publicMessage: string;
 
-  constructor(model: string) {
-    super(GrpcStatus.UNAVAILABLE, `no model server is available for the ${model} model right now; try again shortly`, { model, retryable: true });
+  /** `cause`: the last endpoint's failure, for the server log. */
+  constructor(model: string, cause?: unknown) {
+    super(GrpcStatus.UNAVAILABLE, `no model server is available for the ${model} model right now; try again shortly`, { model, cause, retryable: true });
     this.publicMessage = this.message;
   }
 }
