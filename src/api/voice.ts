@@ -32,7 +32,7 @@ export function sessionDefaults(pipeline: Config["pipeline"]): ResolvedSettings 
     inputSampleRate: DEFAULT_INPUT_SAMPLE_RATE,
     outputSampleRate: pipeline.outputSampleRate,
     turnTaking: {
-      vad: { threshold: pipeline.vad.threshold, minSpeechMs: pipeline.vad.minSpeechMs },
+      vad: { threshold: pipeline.vad.threshold, minSpeechMs: pipeline.vad.minSpeechMs, releaseAfterMs: pipeline.vad.releaseAfterMs },
       endpointing: {
         mode: pipeline.turnDetection.mode,
         eagerness: pipeline.turnDetection.eagerness,
