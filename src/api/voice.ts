@@ -4,11 +4,10 @@
  * LLM/TTS/STT routes, and registers the shutdown work (close sockets, end sessions so replies in
  * flight are stored).
  */
-import type { TritonClient } from "@triton-client";
 import { Hono } from "hono";
 import { observedModels } from "../inference/observed.ts";
 import { transcribeAtEnd } from "../inference/transcribe-at-end.ts";
-import { tritonModels } from "../inference/triton/index.ts";
+import { type ModelServers, tritonModels } from "../inference/triton/index.ts";
 import type { ResolvedSettings } from "../pipeline/settings.ts";
 import { SessionManager } from "../pipeline/sessions.ts";
 import { chatTemplate } from "../pipeline/text/chat-template.ts";
@@ -56,7 +55,7 @@ export function sessionDefaults(pipeline: Config["pipeline"]): ResolvedSettings 
   };
 }
 
-export function voiceExtension(services: Services, triton: TritonClient): PipelineExtension {
+export function voiceExtension(services: Services, triton: ModelServers): PipelineExtension {
   const { config, storage, logger, lifecycle } = services;
   const { observers } = services.telemetry;
   const log = logger.child({ component: "voice" });
