@@ -77,6 +77,8 @@ export function voiceExtension(services: Services, triton: TritonClient): Pipeli
     resumeWindowMs: config.pipeline.resumeWindowS * 1000,
     chatTemplate: chatTemplate(config.pipeline.chatTemplate),
     observers,
+    limits: { sessionsPerUser: config.quotas.sessionsPerUser, sessionsPerKey: config.quotas.sessionsPerKey },
+    maxPendingWrites: config.quotas.maxPendingWrites,
   });
   const ws = webSocketEndpoints({
     sessions,
@@ -86,7 +88,10 @@ export function voiceExtension(services: Services, triton: TritonClient): Pipeli
       idleTimeoutMs: config.streaming.timeoutS * 1000,
       maxBufferedBytes: config.pipeline.maxBufferedBytes,
       pingIntervalMs: config.pipeline.pingIntervalS * 1000,
+      turns: { ratePerSecond: config.quotas.turnsPerSecond, burst: config.quotas.turnBurst },
+      maxQueuedMessages: config.quotas.maxQueuedMessages,
     },
+    connectionsPerIp: config.quotas.connectionsPerIp,
   });
   const http = inferenceRoutes({
     ...models,

@@ -20,6 +20,8 @@ import type { TurnView } from "./turn-taking/turn";
 
 export interface ReplyOutputDeps {
   send: (message: OutgoingMessage) => void;
+  /** The session cannot go on (a fatal error was sent): the connection ends it. */
+  sessionOver: (reason: string) => void;
   store: PipelineStore;
   /** Turn-taking: the one writer of turns, told what was generated and sent. */
   reporter: ReplyReporter;
@@ -160,7 +162,8 @@ export class ReplyOutput {
 
   private failed(event: EventOf<"error">): void {
     if (event.turn) this.deps.reporter.replyFailed(event.turn);
-    this.deps.send({ type: "error", data: { code: event.code, message: event.message, recoverable: true } });
+    this.deps.send({ type: "error", data: { code: event.code, message: event.message, recoverable: !event.fatal } });
+    if (event.fatal) this.deps.sessionOver(event.message);
   }
 
   private async storeReply(turn: TurnView, content: string, interrupted: boolean): Promise<void> {

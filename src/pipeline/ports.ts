@@ -38,10 +38,18 @@ export interface SynthesisKey {
   audioFormat: string;
 }
 
+/** The session's conversation no longer exists (it was deleted): no turn of the session can go on. */
+export class ConversationGoneError extends Error {
+  override readonly name = "ConversationGoneError";
+  constructor(readonly conversationId: string) {
+    super(`conversation ${conversationId} was deleted`);
+  }
+}
+
 export interface PipelineStore {
-  /** Recent turns of the conversation, oldest first, within the configured budget. */
+  /** Recent turns of the conversation, oldest first, within the configured budget. Throws ConversationGoneError once it is deleted. */
   context(conversationId: string): Promise<ContextMessage[]>;
-  /** Durable before it resolves. */
+  /** Durable before it resolves. Throws ConversationGoneError once the conversation is deleted. */
   appendMessage(conversationId: string, message: NewMessage): Promise<{ id: string }>;
   recordTranscription(sessionRowId: string, record: TranscriptionRecord): Promise<void>;
   cachedSynthesis(key: SynthesisKey): Promise<CachedSynthesis | undefined>;

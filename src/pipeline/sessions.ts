@@ -28,14 +28,24 @@ export interface SessionManagerDeps {
   /** How long a disconnected session waits for its client to resume. */
   resumeWindowMs: number;
   observers: Observers;
+  /** Live sessions allowed per user and per API key (quotas.sessionsPerUser / sessionsPerKey). */
+  limits: { sessionsPerUser: number; sessionsPerKey: number };
+  /** Conversation writes a session may have under way (quotas.maxPendingWrites). */
+  maxPendingWrites: number;
 }
 
 /** How often a drain checks whether the replies in progress have finished. */
 const DRAIN_POLL_MS = 25;
 
+/** How long ending a session may hold its client; the rest of the clean-up goes on in the background. */
+const STOP_ANSWER_MS = 500;
+
+/** The user every unauthenticated local caller shares: not one person, so not held to a per-user quota. */
+export const SHARED_USER = "anonymous";
+
 export class SessionError extends Error {
   constructor(
-    readonly code: "not_found" | "resume_failed" | "invalid_settings",
+    readonly code: "not_found" | "resume_failed" | "invalid_settings" | "rate_limited",
     message: string,
   ) {
     super(message);
@@ -45,14 +55,29 @@ export class SessionError extends Error {
 export class SessionManager {
   private readonly live = new Map<string, VoiceSession>();
   private readonly expiry = new Map<string, Timer>();
+  /** The API key each live session was started with, for the per-key quota. */
+  private readonly keys = new Map<string, string>();
+  /** Starts under way (between the quota check and the session existing), so concurrent starts cannot overshoot. */
+  private readonly starting: { userId: string; keyId?: string }[] = [];
 
   constructor(private readonly deps: SessionManagerDeps) {
     deps.observers.provide("active_sessions", () => this.live.size);
   }
 
-  async start(options: SessionSettings & { user_id?: string; conversation_id?: string }): Promise<VoiceSession> {
+  async start(options: SessionSettings & { user_id?: string; conversation_id?: string; key_id?: string }): Promise<VoiceSession> {
+    const userId = options.user_id ?? SHARED_USER;
+    this.checkQuota(userId, options.key_id);
+    const reservation = { userId, keyId: options.key_id };
+    this.starting.push(reservation);
+    try {
+      return await this.open(userId, options);
+    } finally {
+      this.starting.splice(this.starting.indexOf(reservation), 1);
+    }
+  }
+
+  private async open(userId: string, options: SessionSettings & { conversation_id?: string; key_id?: string }): Promise<VoiceSession> {
     await this.checkSettings(options);
-    const userId = options.user_id ?? "anonymous";
     const conversation = await this.deps.sessions.openConversation(userId, options.conversation_id);
     if (!conversation) {
       throw new SessionError("not_found", `conversation ${options.conversation_id} does not exist for user ${userId}`);
@@ -74,6 +99,7 @@ export class SessionManager {
     };
     const ceiling = await this.deps.state.reserveSeq(sessionId, 0, SEQ_BLOCK);
     const session = this.build(snapshot, applySettings(this.deps.defaults, options), { after: ceiling - SEQ_BLOCK, ceiling });
+    if (options.key_id !== undefined) this.keys.set(sessionId, options.key_id);
     await session.saveState();
     this.deps.observers.observe({ type: "session_opened", sessionId, resumed: false });
     return session;
@@ -104,6 +130,28 @@ export class SessionManager {
     const missed = replay.filter((m) => m.seq > lastSeq).map((m) => m.json);
     this.deps.observers.observe({ type: "session_opened", sessionId, resumed: true });
     return { session, missed };
+  }
+
+  /** Live sessions of a user (those waiting for a resume included): what the per-user quota counts. */
+  liveSessionsOf(userId: string): number {
+    let count = this.starting.filter((s) => s.userId === userId).length;
+    for (const session of this.live.values()) if (session.snapshot.userId === userId && !session.isEnded) count += 1;
+    return count;
+  }
+
+  /** Whether one more session for this user (and key) is within the quotas; throws a SessionError if not. */
+  checkQuota(userId: string, keyId?: string): void {
+    const { sessionsPerUser, sessionsPerKey } = this.deps.limits;
+    if (userId !== SHARED_USER && this.liveSessionsOf(userId) >= sessionsPerUser) {
+      throw new SessionError("rate_limited", `user ${userId} already has ${sessionsPerUser} sessions, the most allowed at once; stop one first`);
+    }
+    if (keyId !== undefined) {
+      let count = this.starting.filter((s) => s.keyId === keyId).length;
+      for (const key of this.keys.values()) if (key === keyId) count += 1;
+      if (count >= sessionsPerKey) {
+        throw new SessionError("rate_limited", `this API key already has ${sessionsPerKey} sessions, the most allowed at once; stop one first`);
+      }
+    }
   }
 
   /** Applies a client's `config` once what it asks for is known to be available. */
@@ -141,7 +189,9 @@ export class SessionManager {
   async end(session: VoiceSession, status: "completed" | "expired" | "shutdown"): Promise<number> {
     this.cancelExpiry(session.id);
     const wasLive = this.live.delete(session.id);
-    const duration = await session.end();
+    this.keys.delete(session.id);
+    // A client's stop is answered within STOP_ANSWER_MS; a shutdown waits for the replies to be stored.
+    const duration = await session.end(status === "shutdown" ? Number.POSITIVE_INFINITY : STOP_ANSWER_MS);
     if (wasLive) this.deps.observers.observe({ type: "session_closed", sessionId: session.id, status });
     try {
       await this.deps.sessions.endSession(session.id, status);

@@ -48,6 +48,20 @@ const sampleRate = z
   })
   .meta({ enum: [...SUPPORTED_SAMPLE_RATES] });
 
+/**
+ * Text the server stores or passes on. PostgreSQL's text type cannot hold U+0000, so a NUL would
+ * make the store fail after the reply went out: refused here, at the boundary, instead.
+ */
+const text = () => z.string().refine((value) => !value.includes("\u0000"), { message: "must not contain a NUL character (U+0000)" });
+
+/** A BCP 47-style language tag: "en", "en-US", "zh-Hant". */
+const language = z
+  .string()
+  .min(2)
+  .max(16)
+  .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, "use a language tag such as en or en-US")
+  .meta({ description: "A language tag such as `en` or `en-US`." });
+
 const identifier = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:@-]+$/, "use letters, digits and _ . : @ -");
 
 /** Voice-activity settings a client may tune per session. */
@@ -109,8 +123,8 @@ export type InterruptionSettings = z.infer<typeof InterruptionSettings>;
 /** Settings that `start` sets and `config` may change mid-session. */
 export const SessionSettings = z
   .object({
-    language: z.string().min(2).max(16),
-    voice: z.string().min(1).max(64),
+    language,
+    voice: text().min(1).max(64),
     speed: z.number().min(0.5).max(2),
     input_sample_rate: sampleRate,
     output_sample_rate: sampleRate,
@@ -118,7 +132,7 @@ export const SessionSettings = z
     vad: VadSettings,
     turn_detection: TurnDetectionSettings,
     interruption: InterruptionSettings,
-    system_prompt: z.string().max(LIMITS.maxSystemPromptChars),
+    system_prompt: text().max(LIMITS.maxSystemPromptChars),
     /** Without echo cancellation Morgan's own voice may reach the mic: barge-in then needs longer speech. */
     echo_cancellation: z.boolean(),
     max_response_tokens: z.number().int().min(1).max(1024),
@@ -150,12 +164,12 @@ export const AudioMessage = message(
 );
 export const TextMessage = message(
   "text",
-  z.object({ text: z.string().trim().min(1).max(LIMITS.maxTextChars) }).strict(),
+  z.object({ text: text().trim().min(1).max(LIMITS.maxTextChars) }).strict(),
 );
 export const UtteranceEndMessage = message(
   "utterance_end",
   /** A client that ran its own STT may pass the transcript; otherwise Morgan's STT finalises. */
-  z.object({ transcription: z.string().max(LIMITS.maxTextChars).optional() }).strict().optional(),
+  z.object({ transcription: text().max(LIMITS.maxTextChars).optional() }).strict().optional(),
 );
 export const StopMessage = message("stop", emptyData);
 export const ConfigMessage = message("config", SessionSettings);
@@ -220,6 +234,10 @@ export const ErrorCode = z.enum([
   "resume_failed",
   "inference_failed",
   "storage_failed",
+  /** A quota was exceeded (turns per second, queued messages, sessions per user or key); `message` says which. */
+  "rate_limited",
+  /** The session's conversation was deleted: the session ends. */
+  "conversation_deleted",
   "internal",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -307,12 +325,20 @@ export function parseClientMessage(raw: string):
     return {
       ok: false,
       code: "unknown_type",
-      message: `unknown message type ${JSON.stringify(type ?? null)}; expected one of ${CLIENT_MESSAGE_TYPES.join(", ")}`,
+      message: `unknown message type ${echoed(type)}; expected one of ${CLIENT_MESSAGE_TYPES.join(", ")}`,
     };
   }
   const parsed = ClientMessage.safeParse(json);
   if (!parsed.success) return { ok: false, code: "invalid_message", message: describeIssues(type, parsed.error) };
   return { ok: true, message: parsed.data };
+}
+
+/** How much of a client's unknown `type` an error quotes: enough to recognise, never the whole frame back. */
+const MAX_ECHOED_CHARS = 64;
+
+function echoed(value: unknown): string {
+  const json = JSON.stringify(value ?? null) ?? "null";
+  return json.length <= MAX_ECHOED_CHARS ? json : `${json.slice(0, MAX_ECHOED_CHARS)}…`;
 }
 
 /** One readable line naming each offending field, e.g. `start: data.vad.threshold: Too big…`. */

@@ -2,14 +2,16 @@
  * The voice pipeline's storage ports (src/pipeline/ports.ts) on top of Morgan's storage: the
  * three-tier conversation manager, the session repositories, the TTS cache and the session cache.
  */
-import type {
-  CachedSynthesis,
-  PipelineStore,
-  SessionSnapshot,
-  SessionStatePort,
-  SessionStore,
-  SynthesisKey,
+import {
+  ConversationGoneError,
+  type CachedSynthesis,
+  type PipelineStore,
+  type SessionSnapshot,
+  type SessionStatePort,
+  type SessionStore,
+  type SynthesisKey,
 } from "../pipeline/ports.ts";
+import { NotFoundError } from "./errors.ts";
 import type { Logger } from "pino";
 import { BatchedAppender } from "./batched-appender.ts";
 import { hashTtsText, type Storage } from "./index.ts";
@@ -28,11 +30,11 @@ export function pipelineStore(storage: Storage): PipelineStore {
   });
   return {
     async context(conversationId) {
-      const messages = await storage.conversations.getContext(conversationId);
+      const messages = await storage.conversations.getContext(conversationId).catch(conversationGone(conversationId));
       return messages.map((m) => ({ role: m.role as "user" | "assistant" | "system", content: m.content }));
     },
     async appendMessage(conversationId, message) {
-      const stored = await storage.conversations.appendMessage(conversationId, message);
+      const stored = await storage.conversations.appendMessage(conversationId, message).catch(conversationGone(conversationId));
       return { id: stored.id };
     },
     async recordTranscription(sessionRowId, record) {
@@ -59,6 +61,14 @@ export function pipelineStore(storage: Storage): PipelineStore {
         audio: new Uint8Array(audio.pcm),
       });
     },
+  };
+}
+
+/** The conversation manager's "not found" for the session's own conversation means it was deleted. */
+function conversationGone(conversationId: string) {
+  return (error: unknown): never => {
+    if (error instanceof NotFoundError && error.entity === "conversation") throw new ConversationGoneError(conversationId);
+    throw error;
   };
 }
 

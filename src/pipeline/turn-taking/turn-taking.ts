@@ -140,9 +140,14 @@ export class TurnTaking extends Stage implements ReplyReporter {
     return this.vad.idle();
   }
 
-  override async close(): Promise<void> {
-    await this.vad.idle();
+  /** The session is ending: audio the VAD has not answered yet no longer matters, and nothing waits for it. */
+  stopListening(): void {
+    this.vad.cancel();
     this.turnQuery?.abort();
+  }
+
+  override async close(): Promise<void> {
+    this.stopListening();
     this.recognizer.abort();
     await this.vadStream?.close();
   }
