@@ -4,11 +4,10 @@
  * LLM/TTS/STT routes, and registers the shutdown work: the drain (clients told `going_away`, replies
  * in flight finished up to server.drainMs, then stored), then the sockets closed with 1001.
  */
-import type { TritonClient } from "@triton-client";
 import { Hono } from "hono";
 import { observedModels } from "../inference/observed.ts";
 import { transcribeAtEnd } from "../inference/transcribe-at-end.ts";
-import { tritonModels } from "../inference/triton/index.ts";
+import { type ModelServers, tritonModels } from "../inference/triton/index.ts";
 import type { ResolvedSettings } from "../pipeline/settings.ts";
 import { SessionManager } from "../pipeline/sessions.ts";
 import { chatTemplate } from "../pipeline/text/chat-template.ts";
@@ -32,7 +31,7 @@ export function sessionDefaults(pipeline: Config["pipeline"]): ResolvedSettings 
     inputSampleRate: DEFAULT_INPUT_SAMPLE_RATE,
     outputSampleRate: pipeline.outputSampleRate,
     turnTaking: {
-      vad: { threshold: pipeline.vad.threshold, minSpeechMs: pipeline.vad.minSpeechMs },
+      vad: { threshold: pipeline.vad.threshold, minSpeechMs: pipeline.vad.minSpeechMs, releaseAfterMs: pipeline.vad.releaseAfterMs },
       endpointing: {
         mode: pipeline.turnDetection.mode,
         eagerness: pipeline.turnDetection.eagerness,
@@ -56,7 +55,7 @@ export function sessionDefaults(pipeline: Config["pipeline"]): ResolvedSettings 
   };
 }
 
-export function voiceExtension(services: Services, triton: TritonClient): PipelineExtension {
+export function voiceExtension(services: Services, triton: ModelServers): PipelineExtension {
   const { config, storage, logger, lifecycle } = services;
   const { observers } = services.telemetry;
   const log = logger.child({ component: "voice" });
