@@ -127,6 +127,10 @@ export class SessionManager {
     const floor = replay.reduce((max, m) => Math.max(max, m.seq), savedSeq);
     const ceiling = await this.deps.state.reserveSeq(sessionId, floor, SEQ_BLOCK);
     const session = this.build(snapshot, settings, { after: ceiling - SEQ_BLOCK, ceiling });
+    // An instance that shut down recorded the session as `shutdown`: it lives on here.
+    await this.deps.sessions.reopenSession(sessionId).catch((error) => {
+      this.deps.log.warn({ err: error, session_id: sessionId }, "recording the resumed session as active failed");
+    });
     const missed = replay.filter((m) => m.seq > lastSeq).map((m) => m.json);
     this.deps.observers.observe({ type: "session_opened", sessionId, resumed: true });
     return { session, missed };
