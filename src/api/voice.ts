@@ -1,8 +1,8 @@
 /**
  * Plugs the voice pipeline into the HTTP server: builds the Triton stage adapters (observed by the
  * telemetry seam), the session manager over Morgan's storage, the WebSocket endpoints and the
- * LLM/TTS/STT routes, and registers the shutdown work (close sockets, end sessions so replies in
- * flight are stored).
+ * LLM/TTS/STT routes, and registers the shutdown work: the drain (clients told `going_away`, replies
+ * in flight finished up to server.drainMs, then stored), then the sockets closed with 1001.
  */
 import { Hono } from "hono";
 import { observedModels } from "../inference/observed.ts";
@@ -105,8 +105,11 @@ export function voiceExtension(services: Services, triton: ModelServers): Pipeli
     },
   });
   lifecycle.onShutdown("voice sessions", async () => {
-    ws.shutdown();
+    // The listener is closed and /ready answers 503 already: no new clients arrive.
+    await sessions.drain(config.server.drainMs);
+    // A reply still running is stored as heard, and its client told, while the socket is open.
     await sessions.endAll("shutdown");
+    ws.shutdown();
   });
   if (!config.streaming.enabled) return { routes: [streamingDisabled(), http] };
   return { routes: [ws.routes, http], websocket: ws.websocket };

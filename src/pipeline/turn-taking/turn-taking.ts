@@ -131,6 +131,11 @@ export class TurnTaking extends Stage implements ReplyReporter {
     this.reply?.reportPlayed(ms);
   }
 
+  /** Whether a reply is under way (running or paused): a draining instance lets it finish. */
+  get replying(): boolean {
+    return this.reply !== undefined && isActive(this.reply);
+  }
+
   /** Resolves once all audio received so far has been through the VAD and its frames decided on. */
   listened(): Promise<void> {
     return this.vad.idle();
