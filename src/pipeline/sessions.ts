@@ -34,6 +34,9 @@ export interface SessionManagerDeps {
   maxPendingWrites: number;
 }
 
+/** How often a drain checks whether the replies in progress have finished. */
+const DRAIN_POLL_MS = 25;
+
 /** How long ending a session may hold its client; the rest of the clean-up goes on in the background. */
 const STOP_ANSWER_MS = 500;
 
@@ -124,6 +127,10 @@ export class SessionManager {
     const floor = replay.reduce((max, m) => Math.max(max, m.seq), savedSeq);
     const ceiling = await this.deps.state.reserveSeq(sessionId, floor, SEQ_BLOCK);
     const session = this.build(snapshot, settings, { after: ceiling - SEQ_BLOCK, ceiling });
+    // An instance that shut down recorded the session as `shutdown`: it lives on here.
+    await this.deps.sessions.reopenSession(sessionId).catch((error) => {
+      this.deps.log.warn({ err: error, session_id: sessionId }, "recording the resumed session as active failed");
+    });
     const missed = replay.filter((m) => m.seq > lastSeq).map((m) => m.json);
     this.deps.observers.observe({ type: "session_opened", sessionId, resumed: true });
     return { session, missed };
@@ -198,6 +205,22 @@ export class SessionManager {
       this.deps.log.error({ err: error, session_id: session.id }, "recording the end of the session failed");
     }
     return duration;
+  }
+
+  /**
+   * Drain: tells every connected client `going_away` (with what it needs to resume elsewhere), then
+   * waits until no reply is in progress, or `deadlineMs` passed. The caller then ends the sessions
+   * (a reply still running is stored as heard) and closes the sockets with 1001.
+   */
+  async drain(deadlineMs: number): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    for (const session of this.live.values()) {
+      if (session.isEnded || !session.attached) continue;
+      session.send({ type: "going_away", data: { session_id: session.id, resume_token: session.snapshot.resumeToken, deadline_ms: deadlineMs } });
+    }
+    const replying = () => [...this.live.values()].some((session) => session.replying);
+    while (replying() && Date.now() < deadline) await Bun.sleep(DRAIN_POLL_MS);
+    if (replying()) this.deps.log.warn({ drain_ms: deadlineMs }, "drain deadline passed with replies still in progress; they are stored as heard");
   }
 
   async endAll(status: "shutdown"): Promise<void> {
