@@ -113,12 +113,22 @@ async function runFromCommandLine(): Promise<void> {
     throw error;
   }
   const triton = new TritonClient({ url: config.triton.url, keepaliveMs: config.triton.keepaliveMs });
-  const morgan = await startMorgan({
-    config,
-    probeTriton: () => triton.serverReady({ deadlineMs: config.triton.timeouts.healthMs }),
-    models: new ModelRepository(triton, { names: { ...DEFAULT_MODEL_NAMES, ...config.triton.models }, timeoutMs: config.triton.timeouts.modelControlMs }),
-    extend: (services) => voiceExtension(services, triton),
-  });
+  let morgan: RunningMorgan;
+  try {
+    morgan = await startMorgan({
+      config,
+      probeTriton: () => triton.serverReady({ deadlineMs: config.triton.timeouts.healthMs }),
+      models: new ModelRepository(triton, { names: { ...DEFAULT_MODEL_NAMES, ...config.triton.models }, timeoutMs: config.triton.timeouts.modelControlMs }),
+      extend: (services) => voiceExtension(services, triton),
+    });
+  } catch (error) {
+    // Settings read at start (API key files, JWKS files) are refused like the rest of the configuration.
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
   const onSignal = (signal: string) => {
     void morgan.shutdown(signal).then((clean) => process.exit(clean ? 0 : 1));
   };

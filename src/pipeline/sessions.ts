@@ -76,19 +76,22 @@ export class SessionManager {
   }
 
   /**
-   * Finds the session here, or rebuilds it from Redis; checks the resume token either way. Returns
-   * the messages after `lastSeq` kept in Redis, for when this instance's memory no longer has them.
+   * Finds the session here, or rebuilds it from Redis; checks the resume token (and, given `owner`,
+   * that the session is that user's) either way. Returns the messages after `lastSeq` kept in Redis,
+   * for when this instance's memory no longer has them.
    */
-  async resume(sessionId: string, resumeToken: string, lastSeq: number): Promise<{ session: VoiceSession; missed: string[] }> {
+  async resume(sessionId: string, resumeToken: string, lastSeq: number, owner?: string): Promise<{ session: VoiceSession; missed: string[] }> {
     const local = this.live.get(sessionId);
     if (local && !local.isEnded) {
+      this.checkOwner(sessionId, local.snapshot.userId, owner);
       this.checkToken(local.snapshot.resumeToken, resumeToken);
       this.cancelExpiry(sessionId);
       const missed = local.replaySince(lastSeq) ? [] : await this.deps.state.replaySince(sessionId, lastSeq);
       return { session: local, missed };
     }
     const saved = await this.deps.state.load(sessionId);
-    if (!saved) throw new SessionError("resume_failed", `session ${sessionId} is unknown or its resume window has passed`);
+    if (!saved) throw unknownSession(sessionId);
+    this.checkOwner(sessionId, saved.userId, owner);
     this.checkToken(saved.resumeToken, resumeToken);
     const { settings, lastSeq: savedSeq, ...snapshot } = saved;
     const missed = await this.deps.state.replaySince(sessionId, lastSeq);
@@ -158,6 +161,11 @@ export class SessionManager {
     return session;
   }
 
+  /** Another user's session is reported exactly like a missing one: nothing about it is revealed. */
+  private checkOwner(sessionId: string, userId: string, owner: string | undefined): void {
+    if (owner !== undefined && owner !== userId) throw unknownSession(sessionId);
+  }
+
   private checkToken(expected: string, given: string): void {
     const a = Buffer.from(expected);
     const b = Buffer.from(given);
@@ -170,4 +178,8 @@ export class SessionManager {
     clearTimeout(this.expiry.get(sessionId));
     this.expiry.delete(sessionId);
   }
+}
+
+function unknownSession(sessionId: string): SessionError {
+  return new SessionError("resume_failed", `session ${sessionId} is unknown or its resume window has passed`);
 }

@@ -3,7 +3,7 @@
  * memory. With `web.tokenUrl` set the page fetches short-lived tokens from there.
  */
 import { buildWebClient, bundleSizes, type WebBundle } from "../../../web/build.ts";
-import type { AppHono, RouteContext } from "../app.ts";
+import type { AppHono, RouteContext } from "../context.ts";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 

@@ -10,10 +10,16 @@ import { requestLogger } from "../../logging/index.ts";
 import type { SessionManager } from "../../pipeline/sessions";
 import { LIMITS } from "../../protocol/messages";
 import type { Observers } from "../../telemetry/events";
+import { forbidden } from "../auth/errors.ts";
+import { offeredSubprotocols, SUBPROTOCOL } from "../auth/credentials.ts";
+import type { AuthVariables } from "../auth/middleware.ts";
+import { actingUser, type Principal } from "../auth/principal.ts";
 import { ClientConnection, type ConnectionOptions } from "./connection";
 
 export interface SocketData {
   requestId: string;
+  /** Who opened the socket (the upgrade request's credential, src/api/auth). */
+  principal: Principal;
   pathUserId?: string;
   connection?: ClientConnection;
 }
@@ -22,7 +28,7 @@ export interface WebSocketDeps {
   sessions: SessionManager;
   log: Logger;
   observers: Observers;
-  options: Omit<ConnectionOptions, "pathUserId">;
+  options: Omit<ConnectionOptions, "pathUserId" | "principal">;
 }
 
 const USER_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
@@ -35,20 +41,28 @@ export function webSocketEndpoints(deps: WebSocketDeps) {
   }, 1000);
   ticker.unref?.();
 
-  const upgrade = (request: Request, server: Server<SocketData> | undefined, pathUserId?: string): Response | undefined => {
+  const upgrade = (request: Request, server: Server<SocketData> | undefined, principal: Principal, pathUserId?: string): Response | undefined => {
     if (pathUserId !== undefined && !USER_ID.test(pathUserId)) {
       const problem = { field: "user_id", problem: "use 1-128 letters, digits or _ . : @ -" };
       return Response.json({ error: "invalid_request", message: `user_id: ${problem.problem}`, problems: [problem] }, { status: 400 });
     }
+    // Refused before the upgrade, so the client sees the HTTP status.
+    if (pathUserId !== undefined && !actingUser(principal, pathUserId)) {
+      throw forbidden(`this credential is for user ${principal.userId}, not ${pathUserId}`);
+    }
     if (!server) throw new Error("WebSocket upgrade needs Bun's server in the request context");
-    const data: SocketData = { requestId: crypto.randomUUID(), pathUserId };
-    if (server.upgrade(request, { data })) return undefined;
+    const data: SocketData = { requestId: crypto.randomUUID(), principal, pathUserId };
+    // A browser that offered morgan.v1 (beside its morgan.token.… credential) needs it selected back.
+    const headers = offeredSubprotocols(request).includes(SUBPROTOCOL) ? { "Sec-WebSocket-Protocol": SUBPROTOCOL } : undefined;
+    if (server.upgrade(request, { data, headers })) return undefined;
     return Response.json({ error: "upgrade_required", message: "this endpoint speaks WebSocket" }, { status: 426 });
   };
 
-  const routes = new Hono<{ Bindings: { server?: Server<SocketData> } }>();
-  const handle = (c: { req: { raw: Request; param: (k: string) => string | undefined }; env: unknown }, userId?: string) =>
-    upgrade(c.req.raw, serverOf(c.env), userId) ?? new Response(null);
+  const routes = new Hono<{ Bindings: { server?: Server<SocketData> }; Variables: AuthVariables }>();
+  const handle = (c: { req: { raw: Request }; env: unknown; var: AuthVariables }, userId?: string) => {
+    if (!c.var.principal) throw new Error("WebSocket upgrade without a principal: authenticate() is not mounted before the WebSocket routes");
+    return upgrade(c.req.raw, serverOf(c.env), c.var.principal, userId) ?? new Response(null);
+  };
   routes.get("/ws/stream", (c) => handle(c));
   routes.get("/ws/audio", (c) => handle(c));
   routes.get("/ws/stream/:user_id", (c) => handle(c, c.req.param("user_id")));
@@ -60,7 +74,7 @@ export function webSocketEndpoints(deps: WebSocketDeps) {
     sendPings: false,
     open(ws) {
       const log = requestLogger(ws.data.requestId, deps.log);
-      const options = { ...deps.options, pathUserId: ws.data.pathUserId };
+      const options = { ...deps.options, pathUserId: ws.data.pathUserId, principal: ws.data.principal };
       const connection = new ClientConnection(socketOf(ws), deps.sessions, options, log, deps.observers);
       ws.data.connection = connection;
       connections.add(connection);
