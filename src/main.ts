@@ -28,6 +28,8 @@ export interface StartOptions {
 
 export interface RunningMorgan {
   server: Server<unknown>;
+  /** The routes it serves (tests enumerate them: tests/security/auth-matrix.test.ts). */
+  app: { routes: readonly { method: string; path: string }[] };
   /** The separate metrics port (telemetry.metrics.port), when configured. */
   metricsServer?: Server<unknown>;
   services: Services;
@@ -63,7 +65,7 @@ export async function startMorgan(options: StartOptions = {}): Promise<RunningMo
 
   let stopping: Promise<boolean> | null = null;
   const shutdown = (reason: string) => (stopping ??= stopGracefully(reason, server, services, metricsServer));
-  return { server, metricsServer, services, shutdown };
+  return { server, app, metricsServer, services, shutdown };
 }
 
 async function stopGracefully(reason: string, server: Server<unknown>, services: Services, metricsServer?: Server<unknown>): Promise<boolean> {

@@ -12,6 +12,10 @@ type OfType<T extends Received["type"]> = Extract<Received, { type: T }>;
 export class TestClient {
   readonly received: Received[] = [];
   closeEvent?: { code: number; reason: string };
+  /** The subprotocol the server selected. */
+  get protocol(): string {
+    return this.socket.protocol;
+  }
   private waiters: (() => void)[] = [];
   private readonly opened: Promise<void>;
   private readonly closedPromise: Promise<{ code: number; reason: string }>;
@@ -37,8 +41,9 @@ export class TestClient {
     });
   }
 
-  static async connect(url: string): Promise<TestClient> {
-    const client = new TestClient(url);
+  /** `init` carries credentials: headers (Bun's WebSocket may set them) or subprotocols (as browsers do). */
+  static async connect(url: string, init?: { headers?: Record<string, string>; protocols?: string[] }): Promise<TestClient> {
+    const client = init ? new TestClient(url, new WebSocket(url, init as unknown as string[])) : new TestClient(url);
     await client.opened;
     return client;
   }
