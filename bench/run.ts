@@ -5,7 +5,7 @@
  * JSON, a Markdown table and PNG plots under bench/results/.
  */
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { type Options, USAGE, parseOptions, type ScenarioId } from "./lib/cli";
 import { BenchTriton, ROOT, ensureDataServices, machine } from "./lib/environment";
 import { summariseProfiles } from "./lib/profile";
@@ -19,6 +19,8 @@ import { storageUnderConcurrency } from "./scenarios/storage";
 import { telemetryCost } from "./scenarios/telemetry";
 import { voiceTurns } from "./scenarios/voice";
 import { browserTurns } from "./scenarios/browser";
+import { modelsScenario } from "./scenarios/models";
+import { turnTakingScenario } from "./scenarios/turntaking";
 
 const SCENARIOS: Record<ScenarioId, { title: string; run: Scenario }> = {
   gateway: { title: "1. Gateway overhead (direct Triton vs through Morgan)", run: gatewayOverhead },
@@ -28,6 +30,8 @@ const SCENARIOS: Record<ScenarioId, { title: string; run: Scenario }> = {
   storage: { title: "5. Storage under concurrency", run: storageUnderConcurrency },
   telemetry: { title: "6. Telemetry cost (metrics and tracing on vs off)", run: telemetryCost },
   browser: { title: "7. Browser: the web page in Chromium vs a WebSocket client", run: browserTurns },
+  models: { title: "8. Neural models: WER, end of speech → first audio, follow-up turns, concurrent sessions", run: modelsScenario },
+  turntaking: { title: "9. Turn-taking: semantic vs silence end of turn", run: turnTakingScenario },
 };
 
 function log(line: string): void {
@@ -36,7 +40,7 @@ function log(line: string): void {
 
 async function main(options: Options): Promise<void> {
   const startedAt = new Date().toISOString();
-  const resultsDir = join(ROOT, options.resultsDir);
+  const resultsDir = resolve(ROOT, options.resultsDir);
   const profileRoot = options.profile ? `/tmp/morgan-bench-profiles-${process.pid}` : undefined;
   const runDir = `/tmp/morgan-bench-triton-${options.tritonPorts.http}`;
   const triton = new BenchTriton(options.tritonPorts, runDir, `${runDir}/models`);

@@ -3,8 +3,10 @@
 # Debian's packages, so a fresh machine needs nothing by hand. One list for every test tool.
 #   espeak-ng  test speech from a second synthesiser (tests/pipeline/support/speech.ts)
 #   chromium   the real browser of the web page's tests (tests/web; driven by playwright-core, no browser download)
+#   redis-sentinel  Redis high availability (scripts/redis-ha.sh: tests/redis-sentinel.test.ts, scripts/cluster.sh)
+#   haproxy    the load balancer in front of the gateways (scripts/cluster.sh, tests/cluster)
 set -euo pipefail
-PACKAGES=(espeak-ng chromium)
+PACKAGES=(espeak-ng chromium redis-sentinel haproxy)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

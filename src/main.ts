@@ -4,15 +4,16 @@
  * finish (shutdown hooks), write queued writes if PostgreSQL answers, close pools, exit 0.
  */
 import type { Server } from "bun";
-import { TritonClient } from "@triton-client";
 import packageJson from "../package.json" with { type: "json" };
 import { createApp, Lifecycle, type PipelineExtension, type Services, withTimeout } from "./api/app.ts";
 import { metricsPortApp } from "./api/routes/metrics.ts";
 import { voiceExtension } from "./api/voice.ts";
 import { ConfigError, loadConfig, redactConfig } from "./config/index.ts";
+import { tritonUrls } from "./config/sections/triton.ts";
 import type { Config } from "./config/schema.ts";
 import { ModelRepository } from "./inference/model-repository/repository.ts";
 import { DEFAULT_MODEL_NAMES } from "./inference/model-repository/validate.ts";
+import { modelServers } from "./inference/triton/index.ts";
 import { createLogger } from "./logging/index.ts";
 import { openStorage } from "./storage/index.ts";
 import { startTelemetry } from "./telemetry/index.ts";
@@ -20,6 +21,8 @@ import { startTelemetry } from "./telemetry/index.ts";
 export interface StartOptions {
   config?: Config;
   probeTriton?: () => Promise<boolean>;
+  /** Each Triton endpoint's health as last probed; /ready needs one healthy. */
+  tritonEndpoints?: Services["tritonEndpoints"];
   /** Serves the admin API for Triton's model repository. */
   models?: ModelRepository;
   /** Builds the pipeline's routes from Services; register its shutdown work with services.lifecycle.onShutdown. */
@@ -45,7 +48,7 @@ export async function startMorgan(options: StartOptions = {}): Promise<RunningMo
   const telemetry = startTelemetry(config.telemetry, logger, packageJson.version);
   const storage = await openStorage(config, logger, telemetry.observers);
   const lifecycle = new Lifecycle(logger);
-  const services: Services = { config, logger, storage, lifecycle, telemetry, probeTriton: options.probeTriton, models: options.models };
+  const services: Services = { config, logger, storage, lifecycle, telemetry, probeTriton: options.probeTriton, tritonEndpoints: options.tritonEndpoints, models: options.models };
   const extension = (await options.extend?.(services)) ?? {};
   const { app } = createApp(services, extension);
   const listen = { hostname: config.server.host, port: config.server.port, fetch: app.fetch };
@@ -114,6 +117,7 @@ async function runFromCommandLine(): Promise<void> {
     }
     throw error;
   }
+<<<<<<< HEAD
   const triton = new TritonClient({ url: config.triton.url, keepaliveMs: config.triton.keepaliveMs });
   let morgan: RunningMorgan;
   try {
@@ -131,6 +135,23 @@ async function runFromCommandLine(): Promise<void> {
     }
     throw error;
   }
+=======
+  const triton = modelServers(tritonUrls(config.triton.url), {
+    keepaliveMs: config.triton.keepaliveMs,
+    healthIntervalMs: config.triton.healthIntervalMs,
+    healthTimeoutMs: config.triton.timeouts.healthMs,
+  });
+  // The first round of probes, so that /ready and the first requests know which endpoints answer.
+  await triton.start();
+  const morgan = await startMorgan({
+    config,
+    probeTriton: () => triton.probeAll().then(() => triton.anyHealthy()),
+    tritonEndpoints: () => triton.status(),
+    // Model administration acts on the first endpoint (docs/triton.md: several Tritons).
+    models: new ModelRepository(triton.primary, { names: { ...DEFAULT_MODEL_NAMES, ...config.triton.models }, timeoutMs: config.triton.timeouts.modelControlMs }),
+    extend: (services) => voiceExtension(services, triton),
+  });
+>>>>>>> main
   const onSignal = (signal: string) => {
     void morgan.shutdown(signal).then((clean) => process.exit(clean ? 0 : 1));
   };

@@ -109,4 +109,22 @@ describe("conversation tiers", () => {
     expect(await sessions.getState("s-1")).toBeNull();
     expect(await sessions.readAudio("s-1")).toEqual([]);
   });
+
+  test("the compare-and-set operations behave in Redis as in memory, under the key prefix", async () => {
+    const cache = context.storage.cache;
+    const client = context.redis!.client;
+    expect(await cache.counterAdvance("cas:counter", 0, 10, 60)).toBe(10);
+    expect(await cache.counterAdvance("cas:counter", 100, 10, 60)).toBe(110);
+    expect(await client.get(prefixed("cas:counter"))).toBe("110");
+    expect(await client.ttl(prefixed("cas:counter"))).toBeGreaterThan(0);
+    await cache.set("cas:lease", "me", 5);
+    expect(await cache.expireIfEquals("cas:lease", "other", 600)).toBe(false);
+    expect(await cache.expireIfEquals("cas:lease", "me", 600)).toBe(true);
+    expect(await client.ttl(prefixed("cas:lease"))).toBeGreaterThan(500);
+    expect(await cache.deleteIfEquals("cas:lease", "other")).toBe(false);
+    expect(await cache.deleteIfEquals("cas:lease", "me")).toBe(true);
+    expect(await client.exists(prefixed("cas:lease"))).toBe(0);
+    await cache.set("cas:once", "v", 60);
+    expect(await Promise.all([cache.take("cas:once"), cache.take("cas:once")])).toEqual(["v", null]);
+  });
 });

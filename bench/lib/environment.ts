@@ -20,7 +20,7 @@ export interface TritonPorts {
 }
 
 /** The models the bench Triton serves: Morgan's CPU repository and the bench's instant models. */
-const CPU_MODELS = ["vad", "stt", "llm", "tts"];
+const CPU_MODELS = ["vad", "stt", "llm", "tts", "turn"];
 const BENCH_MODELS = ["instant-llm", "instant-tts"];
 
 function portAnswers(port: number, host = "127.0.0.1"): Promise<boolean> {
@@ -83,6 +83,10 @@ export class BenchTriton {
     mkdirSync(this.repository, { recursive: true });
     for (const model of CPU_MODELS) symlinkSync(join(ROOT, "triton-models/cpu", model), join(this.repository, model));
     for (const model of BENCH_MODELS) symlinkSync(join(ROOT, "bench/models", model), join(this.repository, model));
+    // Relative weight paths in config.pbtxt name files beside the repository (triton-models/weights/).
+    const weights = join(this.repository, "../weights");
+    rmSync(weights, { force: true });
+    symlinkSync(join(ROOT, "triton-models/weights"), weights);
   }
 
   /** start.sh is idempotent: a bench Triton already ready on these ports is reused (and left running). */
@@ -111,6 +115,16 @@ export class BenchTriton {
   }
 }
 
+/** Quotas lifted out of a bench's way (each scenario may set its own in `env`). */
+export const BENCH_QUOTAS: Record<string, string> = {
+  MORGAN_QUOTA_CONNECTIONS_PER_IP: "100000",
+  MORGAN_QUOTA_SESSIONS_PER_USER: "100000",
+  MORGAN_QUOTA_TURNS_PER_SECOND: "1000",
+  MORGAN_QUOTA_TURN_BURST: "1000",
+  MORGAN_QUOTA_MAX_QUEUED_MESSAGES: "100000",
+  MORGAN_QUOTA_MAX_PENDING_WRITES: "10000",
+};
+
 export interface MorganServer extends RunningServer {
   pid: number;
 }
@@ -121,7 +135,9 @@ export interface MorganServer extends RunningServer {
  */
 export async function startMorgan(options: { tritonUrl: string; env?: Record<string, string>; profileDir?: string }): Promise<MorganServer> {
   const before = new Set(childPids("src/main.ts"));
-  const env: Record<string, string> = { TRITON_URL: options.tritonUrl, ...options.env };
+  // Benches measure capacity, not the quotas that shed one client's flood (bench/scenarios/flood.ts
+  // measures those with the defaults): one bench client opens 1,000 sessions and sends turns back to back.
+  const env: Record<string, string> = { TRITON_URL: options.tritonUrl, ...BENCH_QUOTAS, ...options.env };
   if (options.profileDir) {
     mkdirSync(options.profileDir, { recursive: true });
     env.BUN_OPTIONS = `--cpu-prof --cpu-prof-md --cpu-prof-dir=${options.profileDir}`;

@@ -157,3 +157,48 @@ export function childPids(needle: string): number[] {
   }
   return pids;
 }
+
+/**
+ * Triton's processes by model: tritonserver itself ("tritonserver") and each Python backend stub,
+ * whose command line ends with its instance name (`stt_0_0 DEFAULT`), so CPU and memory can be told
+ * apart per model.
+ */
+export function tritonProcesses(tritonPid: number): { pid: number; name: string }[] {
+  return processTree(tritonPid).flatMap((pid) => {
+    if (pid === tritonPid) return [{ pid, name: "tritonserver" }];
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+      const instance = args.at(-2) ?? "";
+      const model = /^(.+)_\d+_\d+$/.exec(instance)?.[1];
+      return [{ pid, name: model ?? args[0] ?? String(pid) }];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** CPU seconds (utime + stime) so far of Triton's processes, summed per model (see tritonProcesses). */
+export function tritonCpuByModel(tritonPid: number): Record<string, number> {
+  const totals: Record<string, number> = {};
+  for (const { pid, name } of tritonProcesses(tritonPid)) {
+    try {
+      totals[name] = (totals[name] ?? 0) + cpuSeconds(pid);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return totals;
+}
+
+/** Resident memory in MiB of Triton's processes, summed per model (see tritonProcesses). */
+export function tritonRssByModel(tritonPid: number): Record<string, number> {
+  const totals: Record<string, number> = {};
+  for (const { pid, name } of tritonProcesses(tritonPid)) {
+    try {
+      totals[name] = (totals[name] ?? 0) + rssKiB(pid) / 1024;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return totals;
+}

@@ -1,3 +1,5 @@
+import type { UtteranceSpec } from "./utterance";
+
 /** The jobs a load worker runs and the JSON-line events it answers with (bench/lib/workers.ts). */
 
 export interface StreamJobBase {
@@ -38,6 +40,7 @@ export type Job =
       rampMs: number;
       deadlineS: number;
     }
+  | SpokenJob
   | { kind: "hold-sessions"; wsUrl: string; pingIntervalMs: number; turnText: string; deadlineS: number }
   | { kind: "storage"; levels: number[]; durationS: number }
   | { kind: "flood"; wsUrl: string; connections: number; window: number; durationS: number; message: "ping" | "config" | "text"; text: string };
@@ -107,3 +110,62 @@ export type WorkerEvent =
   | { event: "opened"; data: HoldOpened }
   | { event: "turns-done"; data: { turns: number } }
   | { event: "failed"; message: string };
+
+/** One thing a scripted user does: say an utterance into the microphone, or type a text. */
+export type SpokenItem =
+  | { kind: "speech"; utterance: UtteranceSpec; reference: string; label?: string }
+  | { kind: "text"; text: string; label?: string };
+
+/**
+ * Scripted users (bench/load/jobs/spoken.ts): each session streams a live microphone in real time
+ * (20 ms chunks; silence between utterances) and works through its items.
+ */
+export interface SpokenJob {
+  kind: "spoken";
+  wsUrl: string;
+  /** The `start` message's settings (turn_detection, max_response_tokens, seed, …). */
+  settings: Record<string, unknown>;
+  /** Per session: its items, and when it starts (ms after the job). */
+  sessions: { items: SpokenItem[]; offsetMs: number }[];
+  /** A fresh session (a first turn) for every item, or all of a session's items in one conversation. */
+  sessionPerItem: boolean;
+  /** Items start this long after the previous one started (a user speaking on a rhythm); absent: once the previous is done. */
+  everyMs?: number;
+  /** When an item is done: its end of turn, its reply's first audio, or its reply's response_complete. */
+  until: "end_of_turn" | "first_audio" | "complete";
+  itemTimeoutMs: number;
+  deadlineS: number;
+}
+
+export interface SpokenItemResult {
+  session: number;
+  item: number;
+  kind: "speech" | "text";
+  label?: string;
+  /** What was said or typed. */
+  reference: string;
+  voice?: string;
+  /** Speech items: the mid-utterance pause in ms, if any. */
+  pauseMs?: number;
+  /** End-of-turn decisions (vad_status speaking=false) before the item's last voiced chunk was sent: the turn ended mid-utterance. */
+  prematureEnds: number;
+  /** Client clock: last voiced chunk sent → vad_status speaking=false (the end-of-turn decision). */
+  endpointingMs: number | null;
+  /** Client clock: last voiced chunk sent (text items: the text sent) → the reply's first response_audio. */
+  firstAudioMs: number | null;
+  /** Client clock: final transcription (text items: the text sent) → the reply's first response_text. */
+  firstTextMs: number | null;
+  /** The final transcription of the item's turn. */
+  transcript: string | null;
+  /** response_complete's text, when the item waited for it. */
+  reply: string | null;
+  /** The server's latency report (response_complete), when the item waited for it. */
+  latency: Record<string, number | null> | null;
+  error?: string;
+}
+
+export interface SpokenResult {
+  items: SpokenItemResult[];
+  errors: string[];
+  wallS: number;
+}

@@ -5,6 +5,7 @@
 import { flood } from "./jobs/flood";
 import { holdSessions } from "./jobs/sessions";
 import { storageConcurrency } from "./jobs/storage";
+import { spokenSessions } from "./jobs/spoken";
 import { llmDirect, llmWebSocket, ttsDirect, ttsServerSentEvents } from "./jobs/streams";
 import { voiceTurns } from "./jobs/voice";
 import type { Job, WorkerEvent } from "./protocol";
@@ -26,6 +27,8 @@ async function run(job: Job): Promise<unknown> {
       return ttsServerSentEvents(job);
     case "voice-turns":
       return voiceTurns(job);
+    case "spoken":
+      return spokenSessions(job);
     case "hold-sessions":
       return holdSessions(job, emit);
     case "flood":

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Start the real tritonserver (from the nvidia-pytriton wheel) on Morgan's CPU model repository.
+# Start the real tritonserver (from the nvidia-pytriton wheel) on Morgan's CPU model repository,
+# under scripts/triton/supervise.py, which restarts it when it exits and kills and restarts it when it
+# hangs (Triton 2.51 crashes under bursts of cancellations; docs/triton.md).
 # Idempotent: if a Triton on TRITON_HTTP_PORT already reports every model ready, exit 0 at once.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -31,6 +33,10 @@ if probe_ready; then
 fi
 
 mkdir -p "$TRITON_RUN_DIR"
+if [[ -f "$TRITON_SUPERVISOR_PID_FILE" ]] && kill -0 "$(cat "$TRITON_SUPERVISOR_PID_FILE")" 2>/dev/null; then
+  echo "start.sh: a supervised tritonserver (supervisor pid $(cat "$TRITON_SUPERVISOR_PID_FILE")) is running but not ready; stop it first (scripts/triton/stop.sh)" >&2
+  exit 1
+fi
 if [[ -f "$TRITON_PID_FILE" ]] && kill -0 "$(cat "$TRITON_PID_FILE")" 2>/dev/null; then
   echo "start.sh: a tritonserver (pid $(cat "$TRITON_PID_FILE")) is running but not ready; stop it first (scripts/triton/stop.sh)" >&2
   exit 1
@@ -95,22 +101,27 @@ else
 fi
 
 echo "start.sh: starting tritonserver on HTTP $TRITON_HTTP_PORT / gRPC $TRITON_GRPC_PORT (metrics: $([[ $TRITON_METRICS == 1 ]] && echo "$TRITON_METRICS_PORT" || echo off)); repository $TRITON_MODEL_REPO"
-# setsid: the server gets its own session so the caller's terminal signals don't reach it and
-# stop.sh can signal it by pid alone.
-setsid "$WHEEL/bin/tritonserver" "${ARGS[@]}" >"$TRITON_LOG" 2>&1 < /dev/null &
-PID=$!
-echo "$PID" >"$TRITON_PID_FILE"
+: >"$TRITON_LOG"
+rm -f "$TRITON_PID_FILE"
+# setsid: the supervisor gets its own session so the caller's terminal signals don't reach it and
+# stop.sh can signal it by pid alone. It appends the server's output and its own restart lines to
+# TRITON_LOG and keeps the current server's pid in TRITON_PID_FILE.
+TRITON_LOG="$TRITON_LOG" TRITON_PID_FILE="$TRITON_PID_FILE" TRITON_HTTP_PORT="$TRITON_HTTP_PORT" TRITON_START_TIMEOUT="$TRITON_START_TIMEOUT" \
+  setsid "$TRITON_PY" "$(dirname "$0")/supervise.py" -- "$WHEEL/bin/tritonserver" "${ARGS[@]}" >>"$TRITON_LOG" 2>&1 < /dev/null &
+SUPERVISOR=$!
+echo "$SUPERVISOR" >"$TRITON_SUPERVISOR_PID_FILE"
 
 deadline=$(( $(date +%s) + TRITON_START_TIMEOUT ))
 while true; do
   if probe_ready; then
-    echo "start.sh: ready in $(( TRITON_START_TIMEOUT - (deadline - $(date +%s)) ))s (pid $PID, log $TRITON_LOG)"
+    echo "start.sh: ready in $(( TRITON_START_TIMEOUT - (deadline - $(date +%s)) ))s (pid $(cat "$TRITON_PID_FILE" 2>/dev/null), supervisor pid $SUPERVISOR, log $TRITON_LOG)"
     exit 0
   fi
-  if ! kill -0 "$PID" 2>/dev/null; then
+  # A server that cannot start would be restarted forever: the first exit before ready is final here.
+  if ! kill -0 "$SUPERVISOR" 2>/dev/null || grep -q "supervise.py: restarting" "$TRITON_LOG"; then
     echo "start.sh: tritonserver exited before becoming ready; last log lines:" >&2
     tail -n 60 "$TRITON_LOG" >&2
-    rm -f "$TRITON_PID_FILE"
+    "$(dirname "$0")/stop.sh" >&2 || true
     exit 1
   fi
   if (( $(date +%s) >= deadline )); then

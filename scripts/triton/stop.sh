@@ -1,37 +1,56 @@
 #!/usr/bin/env bash
-# Stop the tritonserver started by start.sh: SIGTERM (Triton unloads models and exits cleanly),
-# wait, and only if it ignores that for TRITON_STOP_TIMEOUT seconds, SIGKILL it.
+# Stop the tritonserver started by start.sh and its supervisor: SIGTERM to the supervisor, which stops
+# restarting and gives the server SIGTERM (Triton unloads models and exits cleanly) and SIGKILL only if
+# it ignores that. If the supervisor itself does not finish within TRITON_STOP_TIMEOUT seconds, both
+# are SIGKILLed. A server started without a supervisor (an older start.sh) is stopped the same way.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 # Triton itself gives in-flight work TRITON_EXIT_TIMEOUT (5 s) after SIGTERM; allow more than that.
 TIMEOUT="${TRITON_STOP_TIMEOUT:-20}"
 
-if [[ ! -f "$TRITON_PID_FILE" ]]; then
-  echo "stop.sh: no pid file ($TRITON_PID_FILE); nothing to stop"
-  exit 0
-fi
-PID="$(cat "$TRITON_PID_FILE")"
-if ! kill -0 "$PID" 2>/dev/null; then
-  echo "stop.sh: pid $PID is not running; removing stale pid file"
-  rm -f "$TRITON_PID_FILE"
-  exit 0
-fi
-# Guard against a recycled pid: only signal a process that is really tritonserver.
-if [[ "$(cat "/proc/$PID/comm" 2>/dev/null)" != "tritonserver" ]]; then
-  echo "stop.sh: pid $PID is not tritonserver; removing stale pid file"
-  rm -f "$TRITON_PID_FILE"
-  exit 0
-fi
-kill -TERM "$PID"
-for _ in $(seq 1 $(( TIMEOUT * 10 ))); do
-  if ! kill -0 "$PID" 2>/dev/null; then
-    rm -f "$TRITON_PID_FILE"
-    echo "stop.sh: tritonserver (pid $PID) stopped"
-    exit 0
+# Prints the pid in $1 if that process is alive and its command is $2 (a recycled pid is not ours).
+live_pid() {
+  [[ -f "$1" ]] || return 1
+  local pid
+  pid="$(cat "$1")"
+  kill -0 "$pid" 2>/dev/null || return 1
+  grep -q "$2" "/proc/$pid/cmdline" 2>/dev/null || return 1
+  echo "$pid"
+}
+
+# Waits up to TIMEOUT seconds for pid $1 to exit.
+gone_within_timeout() {
+  for _ in $(seq 1 $(( TIMEOUT * 10 ))); do
+    kill -0 "$1" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+status=0
+if SUPERVISOR="$(live_pid "$TRITON_SUPERVISOR_PID_FILE" supervise.py)"; then
+  kill -TERM "$SUPERVISOR"
+  if gone_within_timeout "$SUPERVISOR"; then
+    echo "stop.sh: tritonserver and its supervisor (pid $SUPERVISOR) stopped"
+  else
+    echo "stop.sh: the supervisor (pid $SUPERVISOR) did not finish in ${TIMEOUT}s; sending SIGKILL" >&2
+    kill -KILL "$SUPERVISOR" 2>/dev/null || true
+    status=1
   fi
-  sleep 0.1
-done
-echo "stop.sh: tritonserver (pid $PID) ignored SIGTERM for ${TIMEOUT}s; sending SIGKILL" >&2
-kill -KILL "$PID" 2>/dev/null || true
+fi
+rm -f "$TRITON_SUPERVISOR_PID_FILE"
+
+if PID="$(live_pid "$TRITON_PID_FILE" tritonserver)"; then
+  kill -TERM "$PID"
+  if gone_within_timeout "$PID"; then
+    echo "stop.sh: tritonserver (pid $PID) stopped"
+  else
+    echo "stop.sh: tritonserver (pid $PID) ignored SIGTERM for ${TIMEOUT}s; sending SIGKILL" >&2
+    kill -KILL "$PID" 2>/dev/null || true
+    status=1
+  fi
+elif [[ -z "${SUPERVISOR:-}" ]]; then
+  echo "stop.sh: no running tritonserver ($TRITON_PID_FILE); nothing to stop"
+fi
 rm -f "$TRITON_PID_FILE"
-exit 1
+exit "$status"

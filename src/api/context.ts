@@ -7,6 +7,7 @@ import type { Hono } from "hono";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.ts";
 import type { ModelRepository } from "../inference/model-repository/repository.ts";
+import type { EndpointStatus } from "../inference/triton/index.ts";
 import type { Storage } from "../storage/index.ts";
 import type { Telemetry } from "../telemetry/index.ts";
 import type { Lifecycle } from "./lifecycle.ts";
@@ -22,6 +23,8 @@ export interface Services {
   telemetry: Telemetry;
   /** Triton readiness over gRPC; /health reports "unknown" when absent. */
   probeTriton?: () => Promise<boolean>;
+  /** Each Triton endpoint's health as last probed (several with a TRITON_URL list); /ready needs one healthy. */
+  tritonEndpoints?: () => EndpointStatus[];
   /** Triton's model repository; the admin API (/v1/admin/models) is served when present. */
   models?: ModelRepository;
 }

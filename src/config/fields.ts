@@ -77,15 +77,34 @@ export function optionalUrl(schemes: readonly string[]) {
     .optional();
 }
 
-/** host:port, as gRPC targets are written. */
-export function hostPortField(fallback: string) {
-  const message = "expected host:port (e.g. 127.0.0.1:8101)";
+/**
+ * A list of host:port addresses; the environment spells it comma-separated ("a:26379,b:26379"),
+ * YAML as a list. Empty (or unset) = no addresses. A bad entry is named in the one error for the list.
+ */
+export function hostPortListField() {
+  const message = "expected a comma-separated list of host:port (e.g. 10.0.0.1:26379,10.0.0.2:26379)";
   return z
-    .string({ error: message })
-    .regex(/^[A-Za-z0-9.\-_]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, { error: message })
-    .refine((value) => {
-      const port = Number(value.slice(value.lastIndexOf(":") + 1));
-      return port >= 1 && port <= 65535;
-    }, { error: message })
-    .default(fallback);
+    .preprocess(
+      (value) => (typeof value === "string" ? value.split(",").map((part) => part.trim()).filter((part) => part !== "") : value),
+      z
+        .array(z.string(), { error: message })
+        .max(16, { error: "expected at most 16 addresses" })
+        .superRefine((addresses, context) => {
+          const bad = addresses.filter((address) => !isHostPort(address));
+          if (bad.length > 0) context.addIssue({ code: "custom", message: `${message}; not host:port: ${bad.join(", ")}` });
+        }),
+    )
+    .default([]);
+}
+
+export function isHostPort(value: string): boolean {
+  if (!/^[A-Za-z0-9.\-_]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(value)) return false;
+  const port = Number(value.slice(value.lastIndexOf(":") + 1));
+  return port >= 1 && port <= 65535;
+}
+
+/** Splits "host:port" (or "[v6]:port") as validated by hostPortListField. */
+export function splitHostPort(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(":");
+  return { host: address.slice(0, colon).replace(/^\[|\]$/g, ""), port: Number(address.slice(colon + 1)) };
 }

@@ -82,6 +82,21 @@ describe("loadConfig", () => {
     );
   });
 
+  test("Redis Sentinel addresses come comma-separated from the environment, each one checked", () => {
+    const config = loadConfig({ file: null, env: { REDIS_SENTINELS: "10.0.0.1:26379, sentinel-b:26380,[::1]:26381", REDIS_SENTINEL_NAME: "morgan" } });
+    expect(config.redis.sentinels).toEqual(["10.0.0.1:26379", "sentinel-b:26380", "[::1]:26381"]);
+    expect(config.redis.sentinelName).toBe("morgan");
+    expect(loadConfig({ file: null, env: {} }).redis.sentinels).toEqual([]);
+    const message = refusal(() => loadConfig({ file: null, env: { REDIS_SENTINELS: "10.0.0.1:26379,sentinel-b" } }));
+    expect(message).toContain("redis.sentinels");
+    expect(message).toContain("REDIS_SENTINELS");
+    expect(message).toContain("host:port");
+    expect(refusal(() => loadConfig({ file: null, env: { REDIS_SENTINELS: "a:70000" } }))).toContain("host:port");
+    const secret = refusal(() => loadConfig({ file: null, env: { REDIS_SENTINEL_PASSWORD: "hunter2", REDIS_SENTINELS: "bad" } }));
+    expect(secret).toContain("not host:port: bad");
+    expect(secret).not.toContain("hunter2");
+  });
+
   test("unknown settings are refused rather than ignored", () => {
     const file = yamlFile("server:\n  prot: 8000\n");
     expect(refusal(() => loadConfig({ file, env: {} }))).toBe(`Invalid configuration: server.prot (from ${file}): unknown setting`);

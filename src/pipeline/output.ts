@@ -20,6 +20,8 @@ import type { TurnView } from "./turn-taking/turn";
 
 export interface ReplyOutputDeps {
   send: (message: OutgoingMessage) => void;
+  /** The session cannot go on (a fatal error was sent): the connection ends it. */
+  sessionOver: (reason: string) => void;
   store: PipelineStore;
   /** Turn-taking: the one writer of turns, told what was generated and sent. */
   reporter: ReplyReporter;
@@ -77,6 +79,11 @@ export class ReplyOutput {
         return this.failed(event);
     }
   };
+
+  /** Whether reply audio is still being delivered or a finished turn is still being stored. */
+  get busy(): boolean {
+    return this.closing.size > 0;
+  }
 
   /** Resolves when every turn that ended has been stored. */
   async settled(): Promise<void> {
@@ -155,7 +162,8 @@ export class ReplyOutput {
 
   private failed(event: EventOf<"error">): void {
     if (event.turn) this.deps.reporter.replyFailed(event.turn);
-    this.deps.send({ type: "error", data: { code: event.code, message: event.message, recoverable: true } });
+    this.deps.send({ type: "error", data: { code: event.code, message: event.message, recoverable: !event.fatal } });
+    if (event.fatal) this.deps.sessionOver(event.message);
   }
 
   private async storeReply(turn: TurnView, content: string, interrupted: boolean): Promise<void> {

@@ -38,10 +38,18 @@ export interface SynthesisKey {
   audioFormat: string;
 }
 
+/** The session's conversation no longer exists (it was deleted): no turn of the session can go on. */
+export class ConversationGoneError extends Error {
+  override readonly name = "ConversationGoneError";
+  constructor(readonly conversationId: string) {
+    super(`conversation ${conversationId} was deleted`);
+  }
+}
+
 export interface PipelineStore {
-  /** Recent turns of the conversation, oldest first, within the configured budget. */
+  /** Recent turns of the conversation, oldest first, within the configured budget. Throws ConversationGoneError once it is deleted. */
   context(conversationId: string): Promise<ContextMessage[]>;
-  /** Durable before it resolves. */
+  /** Durable before it resolves. Throws ConversationGoneError once the conversation is deleted. */
   appendMessage(conversationId: string, message: NewMessage): Promise<{ id: string }>;
   recordTranscription(sessionRowId: string, record: TranscriptionRecord): Promise<void>;
   cachedSynthesis(key: SynthesisKey): Promise<CachedSynthesis | undefined>;
@@ -59,6 +67,8 @@ export interface SessionStore {
   startSession(row: { sessionId: string; userId: string; conversationId: string; type: string }): Promise<{ rowId: string }>;
   /** Marks the session ended; the duration is measured by the database from its start. */
   endSession(sessionId: string, status: string): Promise<void>;
+  /** The session was resumed after its instance shut down: it is active again. */
+  reopenSession(sessionId: string): Promise<void>;
 }
 
 /** What another server instance needs to take a session over. */
@@ -76,6 +86,12 @@ export interface SessionSnapshot {
 /** Session state and the replay buffer in Redis (`session:{id}`), shared by every instance. */
 export interface SessionStatePort {
   save(snapshot: SessionSnapshot): Promise<void>;
+  /**
+   * Raises the session's reserved sequence number (`session:{id}:seq`) to at least `floor`, reserves
+   * `count` more, and returns the new highest reserved number. Only the session's owner numbers
+   * messages, inside what it reserved; a successor reserves above it, so its numbers continue.
+   */
+  reserveSeq(sessionId: string, floor: number, count: number): Promise<number>;
   load(sessionId: string): Promise<SessionSnapshot | undefined>;
   remove(sessionId: string): Promise<void>;
   /** Appends a sent message (bounded; oldest dropped). Fire-and-forget on the hot path. */

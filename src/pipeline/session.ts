@@ -21,8 +21,16 @@ import { SentenceStage } from "./stages/sentences";
 import { TtsStage } from "./stages/tts";
 import type { ChatTemplate } from "./text/chat-template";
 import { TurnTaking } from "./turn-taking/turn-taking";
+import { WriteBacklog } from "./write-backlog";
 
 const MODEL_SAMPLE_RATE = 16000;
+
+/**
+ * Sequence numbers are reserved in Redis this many at a time (one round trip per half block). A
+ * successor that takes the session over reserves above the last block, so its numbers exceed
+ * anything this instance could have sent, even if it died without a word.
+ */
+export const SEQ_BLOCK = 1000;
 
 export interface SessionDeps {
   models: Models;
@@ -38,16 +46,23 @@ export interface SessionDeps {
   /** How the LLM expects a conversation to be written. */
   chatTemplate: ChatTemplate;
   observers: Observers;
+  /** Conversation writes that may be under way at once; a turn beyond them is refused (quotas.maxPendingWrites). */
+  maxPendingWrites: number;
 }
 
 /** Where a session's messages go while a client is connected. */
 export interface Transport {
   send(json: string): void;
+  /** The session cannot go on (its conversation was deleted): end it and close, `reason` says why. */
+  sessionOver?(reason: string): void;
 }
 
 export class VoiceSession {
   settings: ResolvedSettings;
   private seq: number;
+  /** The highest seq reserved for this instance; more is reserved when half a block is left. */
+  private seqCeiling: number;
+  private reserving?: Promise<void>;
   private transport?: Transport;
   private readonly replay: { seq: number; json: string }[] = [];
   private readonly pipeline: Pipeline;
@@ -55,20 +70,26 @@ export class VoiceSession {
   private readonly output: ReplyOutput;
   private readonly observer: SessionObserver;
   private ended = false;
+  private closing?: Promise<void>;
 
   constructor(
     readonly snapshot: Omit<SessionSnapshot, "settings" | "lastSeq">,
     settings: ResolvedSettings,
     private readonly deps: SessionDeps,
-    startSeq = 0,
+    /** The numbers this instance reserved (SessionStatePort.reserveSeq): it sends from `after` + 1. */
+    seqs: { after: number; ceiling: number } = { after: 0, ceiling: SEQ_BLOCK },
   ) {
     this.settings = settings;
-    this.seq = startSeq;
+    this.seq = seqs.after;
+    this.seqCeiling = seqs.ceiling;
     const current = () => this.settings;
-    const { models, store } = deps;
+    const { models } = deps;
+    const writes = new WriteBacklog(deps.store, deps.maxPendingWrites);
+    const store = writes.store;
     this.turnTaking = new TurnTaking({ vad: models.vad, stt: models.stt, turn: models.turn, settings: current });
     this.output = new ReplyOutput({
       send: (message) => this.send(message),
+      sessionOver: (reason) => this.transport?.sessionOver?.(reason),
       store,
       reporter: this.turnTaking,
       settings: current,
@@ -81,7 +102,7 @@ export class VoiceSession {
     this.pipeline = new Pipeline(
       [
         this.turnTaking,
-        new ConversationStage({ store, settings: current, conversationId: () => snapshot.conversationId, sessionRowId: () => snapshot.sessionRowId }),
+        new ConversationStage({ store, writes, settings: current, conversationId: () => snapshot.conversationId, sessionRowId: () => snapshot.sessionRowId }),
         new LlmStage(models.llm, current, deps.chatTemplate),
         new SentenceStage(),
         new TtsStage(models.tts, store, current),
@@ -100,6 +121,15 @@ export class VoiceSession {
     return this.ended;
   }
 
+  /** A reply is being produced, delivered or stored: a draining instance waits for it. */
+  get replying(): boolean {
+    return this.turnTaking.replying || this.output.busy;
+  }
+
+  get attached(): boolean {
+    return this.transport !== undefined;
+  }
+
   attach(transport: Transport): void {
     this.transport = transport;
   }
@@ -111,11 +141,28 @@ export class VoiceSession {
   /** Stamps the next sequence number, keeps the message for resume, and sends it if connected. */
   send(message: OutgoingMessage): void {
     const json = JSON.stringify({ type: message.type, seq: ++this.seq, data: message.data });
+    if (this.seqCeiling - this.seq <= SEQ_BLOCK / 2) this.reserveSeqs();
     this.replay.push({ seq: this.seq, json });
     if (this.replay.length > this.deps.replayLimit) this.replay.shift();
     this.deps.state.appendReplay(this.id, this.seq, json);
     this.observer.sent(message);
     this.transport?.send(json);
+  }
+
+  /**
+   * Reserves the next block ahead of need. Should a burst outrun it, the numbers simply continue: the
+   * reservation that follows covers them, since only this owner advances the counter.
+   */
+  private reserveSeqs(): void {
+    this.reserving ??= this.deps.state
+      .reserveSeq(this.id, this.seqCeiling, SEQ_BLOCK)
+      .then((ceiling) => {
+        this.seqCeiling = Math.max(this.seqCeiling, ceiling);
+      })
+      .catch((error) => this.deps.log.warn({ err: error }, "reserving sequence numbers failed"))
+      .finally(() => {
+        this.reserving = undefined;
+      });
   }
 
   /** Messages after `lastSeq` from this instance's memory, or undefined if some are gone. */
@@ -173,14 +220,30 @@ export class VoiceSession {
    * Ends the session: a reply in progress is interrupted and stored as heard, Triton sequences
    * are released. Resolves with the session's duration in seconds.
    */
-  async end(): Promise<number> {
+  async end(waitMs = Number.POSITIVE_INFINITY): Promise<number> {
     if (!this.ended) {
       this.ended = true;
+      // Work still queued (audio, a text) is dropped, not waited for: `stop` answers at once.
+      this.pipeline.discardQueued();
+      this.turnTaking.stopListening();
       this.pipeline.push({ kind: "interrupt_request", reason: "client" });
-      await this.pipeline.drained();
-      await this.output.settled();
-      await this.pipeline.close();
+      this.closing = (async () => {
+        await this.pipeline.drained();
+        await this.output.settled();
+        await this.pipeline.close();
+      })();
     }
+    // A model request that does not answer (a hung Triton) must not hold the client: past waitMs the
+    // rest (storing the interrupted reply, releasing Triton sequences) finishes in the background.
+    await withinMs(this.closing!, waitMs);
     return (Date.now() - this.snapshot.startedAt) / 1000;
   }
+}
+
+/** Resolves when `work` does or after `ms`, whichever is first. */
+async function withinMs(work: Promise<void>, ms: number): Promise<void> {
+  if (!Number.isFinite(ms)) return work;
+  let timer: Timer | undefined;
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

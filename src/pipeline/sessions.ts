@@ -11,7 +11,7 @@ import type { Models } from "../inference/types";
 import { sessionLogger } from "../logging/index.ts";
 import type { PipelineStore, SessionSnapshot, SessionStatePort, SessionStore } from "./ports";
 import { type ResolvedSettings, applySettings } from "./settings";
-import { type Transport, VoiceSession } from "./session";
+import { SEQ_BLOCK, type Transport, VoiceSession } from "./session";
 import type { ChatTemplate } from "./text/chat-template";
 
 export interface SessionManagerDeps {
@@ -28,11 +28,24 @@ export interface SessionManagerDeps {
   /** How long a disconnected session waits for its client to resume. */
   resumeWindowMs: number;
   observers: Observers;
+  /** Live sessions allowed per user and per API key (quotas.sessionsPerUser / sessionsPerKey). */
+  limits: { sessionsPerUser: number; sessionsPerKey: number };
+  /** Conversation writes a session may have under way (quotas.maxPendingWrites). */
+  maxPendingWrites: number;
 }
+
+/** How often a drain checks whether the replies in progress have finished. */
+const DRAIN_POLL_MS = 25;
+
+/** How long ending a session may hold its client; the rest of the clean-up goes on in the background. */
+const STOP_ANSWER_MS = 500;
+
+/** The user every unauthenticated local caller shares: not one person, so not held to a per-user quota. */
+export const SHARED_USER = "anonymous";
 
 export class SessionError extends Error {
   constructor(
-    readonly code: "not_found" | "resume_failed" | "invalid_settings",
+    readonly code: "not_found" | "resume_failed" | "invalid_settings" | "rate_limited",
     message: string,
   ) {
     super(message);
@@ -42,14 +55,29 @@ export class SessionError extends Error {
 export class SessionManager {
   private readonly live = new Map<string, VoiceSession>();
   private readonly expiry = new Map<string, Timer>();
+  /** The API key each live session was started with, for the per-key quota. */
+  private readonly keys = new Map<string, string>();
+  /** Starts under way (between the quota check and the session existing), so concurrent starts cannot overshoot. */
+  private readonly starting: { userId: string; keyId?: string }[] = [];
 
   constructor(private readonly deps: SessionManagerDeps) {
     deps.observers.provide("active_sessions", () => this.live.size);
   }
 
-  async start(options: SessionSettings & { user_id?: string; conversation_id?: string }): Promise<VoiceSession> {
+  async start(options: SessionSettings & { user_id?: string; conversation_id?: string; key_id?: string }): Promise<VoiceSession> {
+    const userId = options.user_id ?? SHARED_USER;
+    this.checkQuota(userId, options.key_id);
+    const reservation = { userId, keyId: options.key_id };
+    this.starting.push(reservation);
+    try {
+      return await this.open(userId, options);
+    } finally {
+      this.starting.splice(this.starting.indexOf(reservation), 1);
+    }
+  }
+
+  private async open(userId: string, options: SessionSettings & { conversation_id?: string; key_id?: string }): Promise<VoiceSession> {
     await this.checkSettings(options);
-    const userId = options.user_id ?? "anonymous";
     const conversation = await this.deps.sessions.openConversation(userId, options.conversation_id);
     if (!conversation) {
       throw new SessionError("not_found", `conversation ${options.conversation_id} does not exist for user ${userId}`);
@@ -69,7 +97,9 @@ export class SessionManager {
       resumeToken: randomBytes(24).toString("base64url"),
       startedAt: Date.now(),
     };
-    const session = this.build(snapshot, applySettings(this.deps.defaults, options), 0);
+    const ceiling = await this.deps.state.reserveSeq(sessionId, 0, SEQ_BLOCK);
+    const session = this.build(snapshot, applySettings(this.deps.defaults, options), { after: ceiling - SEQ_BLOCK, ceiling });
+    if (options.key_id !== undefined) this.keys.set(sessionId, options.key_id);
     await session.saveState();
     this.deps.observers.observe({ type: "session_opened", sessionId, resumed: false });
     return session;
@@ -94,12 +124,41 @@ export class SessionManager {
     this.checkOwner(sessionId, saved.userId, owner);
     this.checkToken(saved.resumeToken, resumeToken);
     const { settings, lastSeq: savedSeq, ...snapshot } = saved;
-    const missed = await this.deps.state.replaySince(sessionId, lastSeq);
-    // The old instance may have sent more after its last snapshot: continue after the newest seq.
-    const newestSeq = missed.reduce((max, json) => Math.max(max, (JSON.parse(json) as { seq: number }).seq), savedSeq);
-    const session = this.build(snapshot, settings, newestSeq);
+    const replay = (await this.deps.state.replaySince(sessionId, 0)).map((json) => ({ json, seq: (JSON.parse(json) as { seq: number }).seq }));
+    // Number above everything the previous owner reserved (it may have died mid-block), and above
+    // anything it is known to have sent, should the counter have been lost with a Redis restart.
+    const floor = replay.reduce((max, m) => Math.max(max, m.seq), savedSeq);
+    const ceiling = await this.deps.state.reserveSeq(sessionId, floor, SEQ_BLOCK);
+    const session = this.build(snapshot, settings, { after: ceiling - SEQ_BLOCK, ceiling });
+    // An instance that shut down recorded the session as `shutdown`: it lives on here.
+    await this.deps.sessions.reopenSession(sessionId).catch((error) => {
+      this.deps.log.warn({ err: error, session_id: sessionId }, "recording the resumed session as active failed");
+    });
+    const missed = replay.filter((m) => m.seq > lastSeq).map((m) => m.json);
     this.deps.observers.observe({ type: "session_opened", sessionId, resumed: true });
     return { session, missed };
+  }
+
+  /** Live sessions of a user (those waiting for a resume included): what the per-user quota counts. */
+  liveSessionsOf(userId: string): number {
+    let count = this.starting.filter((s) => s.userId === userId).length;
+    for (const session of this.live.values()) if (session.snapshot.userId === userId && !session.isEnded) count += 1;
+    return count;
+  }
+
+  /** Whether one more session for this user (and key) is within the quotas; throws a SessionError if not. */
+  checkQuota(userId: string, keyId?: string): void {
+    const { sessionsPerUser, sessionsPerKey } = this.deps.limits;
+    if (userId !== SHARED_USER && this.liveSessionsOf(userId) >= sessionsPerUser) {
+      throw new SessionError("rate_limited", `user ${userId} already has ${sessionsPerUser} sessions, the most allowed at once; stop one first`);
+    }
+    if (keyId !== undefined) {
+      let count = this.starting.filter((s) => s.keyId === keyId).length;
+      for (const key of this.keys.values()) if (key === keyId) count += 1;
+      if (count >= sessionsPerKey) {
+        throw new SessionError("rate_limited", `this API key already has ${sessionsPerKey} sessions, the most allowed at once; stop one first`);
+      }
+    }
   }
 
   /** Applies a client's `config` once what it asks for is known to be available. */
@@ -137,7 +196,9 @@ export class SessionManager {
   async end(session: VoiceSession, status: "completed" | "expired" | "shutdown"): Promise<number> {
     this.cancelExpiry(session.id);
     const wasLive = this.live.delete(session.id);
-    const duration = await session.end();
+    this.keys.delete(session.id);
+    // A client's stop is answered within STOP_ANSWER_MS; a shutdown waits for the replies to be stored.
+    const duration = await session.end(status === "shutdown" ? Number.POSITIVE_INFINITY : STOP_ANSWER_MS);
     if (wasLive) this.deps.observers.observe({ type: "session_closed", sessionId: session.id, status });
     try {
       await this.deps.sessions.endSession(session.id, status);
@@ -149,14 +210,30 @@ export class SessionManager {
     return duration;
   }
 
+  /**
+   * Drain: tells every connected client `going_away` (with what it needs to resume elsewhere), then
+   * waits until no reply is in progress, or `deadlineMs` passed. The caller then ends the sessions
+   * (a reply still running is stored as heard) and closes the sockets with 1001.
+   */
+  async drain(deadlineMs: number): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    for (const session of this.live.values()) {
+      if (session.isEnded || !session.attached) continue;
+      session.send({ type: "going_away", data: { session_id: session.id, resume_token: session.snapshot.resumeToken, deadline_ms: deadlineMs } });
+    }
+    const replying = () => [...this.live.values()].some((session) => session.replying);
+    while (replying() && Date.now() < deadline) await Bun.sleep(DRAIN_POLL_MS);
+    if (replying()) this.deps.log.warn({ drain_ms: deadlineMs }, "drain deadline passed with replies still in progress; they are stored as heard");
+  }
+
   async endAll(status: "shutdown"): Promise<void> {
     await Promise.allSettled([...this.live.values()].map((session) => this.end(session, status)));
     await this.deps.state.flush();
   }
 
-  private build(snapshot: Omit<SessionSnapshot, "settings" | "lastSeq">, settings: ResolvedSettings, lastSeq: number) {
+  private build(snapshot: Omit<SessionSnapshot, "settings" | "lastSeq">, settings: ResolvedSettings, seqs: { after: number; ceiling: number }) {
     const log = sessionLogger(snapshot.sessionId, this.deps.log);
-    const session = new VoiceSession(snapshot, settings, { ...this.deps, log }, lastSeq);
+    const session = new VoiceSession(snapshot, settings, { ...this.deps, log }, seqs);
     this.live.set(session.id, session);
     return session;
   }

@@ -19,6 +19,7 @@ export abstract class Stage {
   abstract readonly name: string;
   private next: EventSink = () => {};
   private queue: Promise<void> = Promise.resolve();
+  private generation = 0;
   protected log!: Logger;
 
   attach(next: EventSink, log: Logger): void {
@@ -32,7 +33,13 @@ export abstract class Stage {
       this.run(event);
       return;
     }
-    this.queue = this.queue.then(() => this.run(event));
+    const generation = this.generation;
+    this.queue = this.queue.then(() => (generation === this.generation ? this.run(event) : undefined));
+  }
+
+  /** Drops every event still waiting (the session is ending): only the one being handled finishes. */
+  discardQueued(): void {
+    this.generation += 1;
   }
 
   /** Resolves once everything queued so far has been handled. */
@@ -52,10 +59,10 @@ export abstract class Stage {
 
   /** Reports a failure downstream as an error event the client will see. */
   protected fail(error: unknown, event?: PipelineEvent): void {
-    const message = error instanceof Error ? error.message : String(error);
     const turn = event && "turn" in event ? event.turn : undefined;
     this.log.error({ err: error, event: event?.kind }, "stage failed");
-    this.forward({ kind: "error", code: "inference_failed", message: `${this.name}: ${message}`, turn });
+    // The client learns what kind of failure it was; addresses and driver text stay in the server log.
+    this.forward({ kind: "error", code: "inference_failed", message: `${this.name}: ${publicReason(error)}`, turn });
   }
 
   /** Frees per-session resources (Triton sequences). */
@@ -68,6 +75,17 @@ export abstract class Stage {
       this.fail(error, event);
     }
   }
+}
+
+/** What a client is told of a failure: its kind, never the internals (addresses, ports, driver messages). */
+export function publicReason(error: unknown): string {
+  const text = error instanceof Error ? `${error.name} ${error.message} ${String((error as { code?: unknown }).code ?? "")}` : String(error);
+  if (/UNAVAILABLE|ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|No connection established/i.test(text)) {
+    return "the inference server is unavailable; try again shortly (details are in the server log)";
+  }
+  if (/DEADLINE_EXCEEDED|timed? ?out|timeout/i.test(text)) return "the model did not answer in time; try again (details are in the server log)";
+  if (/RESOURCE_EXHAUSTED/i.test(text)) return "the inference server is overloaded; try again shortly (details are in the server log)";
+  return "the model failed to answer (details are in the server log)";
 }
 
 /** Stages linked in order; the last one delivers to `sink`. */
@@ -95,6 +113,11 @@ export class Pipeline {
     if (!first) return;
     this.onHop?.("input", first.name, 0, event);
     first.receive(event);
+  }
+
+  /** Drops the events waiting in every stage (see Stage.discardQueued). */
+  discardQueued(): void {
+    for (const stage of this.stages) stage.discardQueued();
   }
 
   /** Waits until every stage has handled what it had queued (used at shutdown and in tests). */

@@ -20,4 +20,15 @@ export interface CacheBackend {
   /** Remaining lifetime in ms, or null when the key does not exist. */
   ttlMs(key: string): Promise<number | null>;
   ping(): Promise<void>;
+  /**
+   * Atomically raises the integer counter at `key` to at least `floor`, adds `by`, refreshes the TTL,
+   * and returns the new value (a missing key counts as 0).
+   */
+  counterAdvance(key: string, floor: number, by: number, ttlS: number): Promise<number>;
+  /** Atomically reads and deletes a string key (GETDEL): of several takers exactly one gets the value. */
+  take(key: string): Promise<string | null>;
+  /** Deletes the key only while it still holds `value` (compare-and-delete); true when deleted. */
+  deleteIfEquals(key: string, value: string): Promise<boolean>;
+  /** Restarts the key's TTL only while it still holds `value` (a lease renewal); true when renewed. */
+  expireIfEquals(key: string, value: string, ttlS: number): Promise<boolean>;
 }

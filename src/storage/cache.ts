@@ -99,6 +99,22 @@ export class FailoverCache implements CacheBackend {
     return this.#read((tier) => tier.ttlMs(key));
   }
 
+  counterAdvance(key: string, floor: number, by: number, ttlS: number): Promise<number> {
+    return this.#write([key], (tier) => tier.counterAdvance(key, floor, by, ttlS));
+  }
+
+  take(key: string): Promise<string | null> {
+    return this.#write([key], (tier) => tier.take(key));
+  }
+
+  deleteIfEquals(key: string, value: string): Promise<boolean> {
+    return this.#write([key], (tier) => tier.deleteIfEquals(key, value));
+  }
+
+  expireIfEquals(key: string, value: string, ttlS: number): Promise<boolean> {
+    return this.#write([key], (tier) => tier.expireIfEquals(key, value, ttlS));
+  }
+
   /** Round-trips to Redis; rejects when Redis is configured but not answering. */
   async ping(): Promise<void> {
     if (!this.#redis) return;

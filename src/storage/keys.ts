@@ -9,6 +9,12 @@ export const redisKeys = {
   session: (sessionId: string) => `session:${part(sessionId)}`,
   /** Bounded list of a session's recent outbound events, replayed when a client resumes. */
   sessionReplay: (sessionId: string) => `session:${part(sessionId)}:replay`,
+  /** The highest message seq reserved by the session's owner: a successor numbers above it. */
+  sessionSeq: (sessionId: string) => `session:${part(sessionId)}:seq`,
+  /** The instance that owns the live session (its lease): the id of the owner, with a TTL. */
+  sessionOwner: (sessionId: string) => `session:${part(sessionId)}:owner`,
+  /** The reply being delivered (JSON), so a successor can store it as interrupted after a crash. */
+  sessionReply: (sessionId: string) => `session:${part(sessionId)}:reply`,
   /** A user's conversation context pointer (JSON): the conversation to resume. */
   conversationContext: (userId: string) => `conv:context:${part(userId)}`,
   /** A conversation's record plus its most recent messages (JSON). */

@@ -52,3 +52,25 @@ describe("MemoryCache", () => {
     expect(cache.size).toBe(2);
   });
 });
+
+describe("MemoryCache compare-and-set operations (the same semantics as the Redis scripts)", () => {
+  test("counterAdvance raises to the floor, adds, and counts a missing key as 0", async () => {
+    const cache = new MemoryCache();
+    expect(await cache.counterAdvance("c", 0, 10, 60)).toBe(10);
+    expect(await cache.counterAdvance("c", 5, 10, 60)).toBe(20);
+    expect(await cache.counterAdvance("c", 100, 10, 60)).toBe(110);
+  });
+
+  test("take returns the value once; deleteIfEquals and expireIfEquals act only on the expected value", async () => {
+    const cache = new MemoryCache();
+    await cache.set("k", "mine", 60);
+    expect(await cache.expireIfEquals("k", "theirs", 60)).toBe(false);
+    expect(await cache.expireIfEquals("k", "mine", 600)).toBe(true);
+    expect(await cache.ttlMs("k")).toBeGreaterThan(500_000);
+    expect(await cache.deleteIfEquals("k", "theirs")).toBe(false);
+    expect(await cache.deleteIfEquals("k", "mine")).toBe(true);
+    await cache.set("k", "v", 60);
+    expect(await cache.take("k")).toBe("v");
+    expect(await cache.take("k")).toBeNull();
+  });
+});

@@ -64,6 +64,31 @@ export class MemoryCache implements CacheBackend {
 
   async ping(): Promise<void> {}
 
+  async counterAdvance(key: string, floor: number, by: number, ttlS: number): Promise<number> {
+    const current = Number((await this.get(key)) ?? 0);
+    const next = Math.max(current, floor) + by;
+    this.#write(key, { value: String(next), expiresAt: Date.now() + ttlS * 1000 });
+    return next;
+  }
+
+  async take(key: string): Promise<string | null> {
+    const value = await this.get(key);
+    if (value !== null) this.#entries.delete(key);
+    return value;
+  }
+
+  async deleteIfEquals(key: string, value: string): Promise<boolean> {
+    if ((await this.get(key)) !== value) return false;
+    return this.#entries.delete(key);
+  }
+
+  async expireIfEquals(key: string, value: string, ttlS: number): Promise<boolean> {
+    const entry = this.#live(key);
+    if (!entry || entry.value !== value) return false;
+    entry.expiresAt = Date.now() + ttlS * 1000;
+    return true;
+  }
+
   clear(): void {
     this.#entries.clear();
   }

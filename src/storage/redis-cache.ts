@@ -1,10 +1,11 @@
 /** The Redis tier (ioredis). Commands fail fast while disconnected so the caller can fall back. */
 import { Redis, type RedisOptions } from "ioredis";
+import { splitHostPort } from "../config/fields.ts";
 import type { Config } from "../config/schema.ts";
 import type { CacheBackend, CacheValue, ListAppendOptions } from "./cache-backend.ts";
 
 export function usesRedisServer(config: Config["redis"]): boolean {
-  return Boolean(config.url ?? config.host);
+  return Boolean(config.url ?? config.host) || config.sentinels.length > 0;
 }
 
 export function connectRedis(config: Config["redis"]): Redis {
@@ -18,12 +19,54 @@ export function connectRedis(config: Config["redis"]): Redis {
     retryStrategy: (attempt) => Math.min(50 * attempt, config.maxReconnectDelayMs),
     lazyConnect: true,
   };
+  if (config.sentinels.length > 0) {
+    return new Redis({
+      ...options,
+      sentinels: config.sentinels.map(splitHostPort),
+      name: config.sentinelName,
+      sentinelPassword: config.sentinelPassword,
+      password: config.password,
+      db: config.db,
+      // A command that reached the old primary after its demotion gets READONLY: reconnect, which
+      // asks the Sentinels for the new primary.
+      reconnectOnError: (error) => error.message.startsWith("READONLY"),
+      sentinelRetryStrategy: (attempt) => Math.min(50 * attempt, config.maxReconnectDelayMs),
+    });
+  }
   if (config.url) return new Redis(config.url, options);
   return new Redis({ ...options, host: config.host, port: config.port, db: config.db, password: config.password });
 }
 
+/** Compare-and-set operations, each one atomic script (keys get ioredis's keyPrefix like any command). */
+const SCRIPTS = {
+  morganCounterAdvance: `
+    local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+    local floor = tonumber(ARGV[1])
+    if current < floor then current = floor end
+    current = current + tonumber(ARGV[2])
+    redis.call('SET', KEYS[1], current, 'EX', ARGV[3])
+    return current`,
+  morganTake: `
+    local value = redis.call('GET', KEYS[1])
+    if value then redis.call('DEL', KEYS[1]) end
+    return value`,
+  morganDeleteIfEquals: `
+    if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+    return 0`,
+  morganExpireIfEquals: `
+    if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+    return 0`,
+} as const;
+
+type ScriptCommands = { [K in keyof typeof SCRIPTS]: (key: string, ...args: (string | number)[]) => Promise<unknown> };
+
 export class RedisCache implements CacheBackend {
-  constructor(readonly client: Redis) {}
+  readonly #scripts: ScriptCommands;
+
+  constructor(readonly client: Redis) {
+    for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(name, { numberOfKeys: 1, lua });
+    this.#scripts = client as unknown as ScriptCommands;
+  }
 
   async get(key: string): Promise<string | null> {
     return this.client.get(key);
@@ -66,6 +109,22 @@ export class RedisCache implements CacheBackend {
 
   async ping(): Promise<void> {
     await this.client.ping();
+  }
+
+  async counterAdvance(key: string, floor: number, by: number, ttlS: number): Promise<number> {
+    return Number(await this.#scripts.morganCounterAdvance(key, floor, by, ttlS));
+  }
+
+  async take(key: string): Promise<string | null> {
+    return ((await this.#scripts.morganTake(key)) as string | null) ?? null;
+  }
+
+  async deleteIfEquals(key: string, value: string): Promise<boolean> {
+    return Number(await this.#scripts.morganDeleteIfEquals(key, value)) === 1;
+  }
+
+  async expireIfEquals(key: string, value: string, ttlS: number): Promise<boolean> {
+    return Number(await this.#scripts.morganExpireIfEquals(key, value, ttlS)) === 1;
   }
 }
 

@@ -22,9 +22,21 @@ export class SessionCache {
     await this.cache.set(redisKeys.session(sessionId), JSON.stringify(state), this.settings.ttlS.session);
   }
 
-  /** Removes state, replay list and audio buffer of a session. */
+  /** Removes everything a session keeps: state, sequence counter, owner lease, reply in progress, replay list, audio buffer. */
   async clearSession(sessionId: string): Promise<void> {
-    await this.cache.delete(redisKeys.session(sessionId), redisKeys.sessionReplay(sessionId), redisKeys.audioBuffer(sessionId));
+    await this.cache.delete(
+      redisKeys.session(sessionId),
+      redisKeys.sessionSeq(sessionId),
+      redisKeys.sessionOwner(sessionId),
+      redisKeys.sessionReply(sessionId),
+      redisKeys.sessionReplay(sessionId),
+      redisKeys.audioBuffer(sessionId),
+    );
+  }
+
+  /** Raises the session's reserved seq to at least `floor`, adds `count`; returns the new highest reserved seq. */
+  reserveSeq(sessionId: string, floor: number, count: number): Promise<number> {
+    return this.cache.counterAdvance(redisKeys.sessionSeq(sessionId), floor, count, this.settings.ttlS.session);
   }
 
   /** Appends audio chunks; keeps the newest cache.audioBufferMaxChunks. Returns the buffer length in chunks. */

@@ -86,7 +86,7 @@ const OPEN = 1;
 export interface ClientStats {
   /** Messages received again after a resume and dropped (already delivered). */
   duplicatesDropped: number;
-  /** Times a `seq` arrived with numbers missing before it (should stay 0). */
+  /** Times a `seq` arrived with numbers missing before it (should stay 0; the jump at a resume on another instance is not one). */
   gaps: number;
   /** Successful resumes after a dropped connection. */
   resumes: number;
@@ -104,6 +104,8 @@ export class MorganClient extends Emitter<ClientEvents> {
   #closing = false;
   /** Control messages sent while reconnecting, flushed once the session is bound again. */
   #pending: ClientMessage[] = [];
+  /** The server said `going_away`: when its socket closes, resume at once (the balancer picks another instance). */
+  #movingOn = false;
   readonly #options: MorganClientOptions;
 
   constructor(options: MorganClientOptions) {
@@ -234,11 +236,15 @@ export class MorganClient extends Emitter<ClientEvents> {
         this.stats.duplicatesDropped += 1;
         return;
       }
-      if (this.lastSeq > 0 && message.seq > this.lastSeq + 1) this.stats.gaps += 1;
+      // A session taken over by another instance continues above the numbers its old owner reserved:
+      // the resumed notice may jump ahead; any other jump means messages are missing.
+      const moved = message.type === "session_started" && message.data.resumed;
+      if (this.lastSeq > 0 && message.seq > this.lastSeq + 1 && !moved) this.stats.gaps += 1;
       this.lastSeq = message.seq;
     }
     if (message.type === "session_started") this.session = message.data;
     if (message.type === "session_ended") this.#closing = true;
+    if (message.type === "going_away") this.#movingOn = true;
     (this.emit as (type: string, value: ServerMessage) => void)(message.type, message);
     this.emit("message", message);
   }
@@ -281,9 +287,13 @@ export class MorganClient extends Emitter<ClientEvents> {
     const { initialDelayMs = 250, maxDelayMs = 5000, giveUpAfterMs = 60_000, random } = this.#options.reconnect ?? {};
     const session = this.session!;
     const began = Date.now();
+    // A drained server closed on purpose and nothing is wrong elsewhere: the first attempt need not wait.
+    const planned = this.#movingOn;
+    this.#movingOn = false;
     this.#setState("reconnecting", reason);
     for (let attempt = 0; !this.#closing; attempt++) {
-      await new Promise((r) => setTimeout(r, backoffDelay(attempt, { initialMs: initialDelayMs, maxMs: maxDelayMs, random })));
+      const delay = planned && attempt === 0 ? 0 : backoffDelay(attempt, { initialMs: initialDelayMs, maxMs: maxDelayMs, random });
+      await new Promise((r) => setTimeout(r, delay));
       if (this.#closing) return;
       if (Date.now() - began > giveUpAfterMs) {
         this.#setState("closed", `could not resume within ${Math.round(giveUpAfterMs / 1000)} s`);

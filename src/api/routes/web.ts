@@ -15,7 +15,7 @@ export function registerWebRoutes(app: AppHono, { services }: RouteContext): voi
   const load = () =>
     (bundle ??= buildWebClient().then(
       (built) => {
-        log.info({ buildMs: Math.round(built.buildMs), files: bundleSizes(built) }, "web page built");
+        log.info({ build_ms: Math.round(built.buildMs), files: bundleSizes(built) }, "web page built");
         return built;
       },
       (error) => {

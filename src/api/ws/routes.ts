@@ -7,7 +7,7 @@ import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import { Hono } from "hono";
 import type { Logger } from "pino";
 import { requestLogger } from "../../logging/index.ts";
-import type { SessionManager } from "../../pipeline/sessions";
+import { SessionError, type SessionManager } from "../../pipeline/sessions";
 import { LIMITS } from "../../protocol/messages";
 import type { Observers } from "../../telemetry/events";
 import { forbidden } from "../auth/errors.ts";
@@ -21,6 +21,8 @@ export interface SocketData {
   /** Who opened the socket (the upgrade request's credential, src/api/auth). */
   principal: Principal;
   pathUserId?: string;
+  /** The client's address, counted against quotas.connectionsPerIp while the socket is open. */
+  ip: string;
   connection?: ClientConnection;
 }
 
@@ -28,13 +30,28 @@ export interface WebSocketDeps {
   sessions: SessionManager;
   log: Logger;
   observers: Observers;
+<<<<<<< HEAD
   options: Omit<ConnectionOptions, "pathUserId" | "principal">;
+=======
+  options: Omit<ConnectionOptions, "pathUserId" | "keyId">;
+  /** Open sockets allowed per client IP address (quotas.connectionsPerIp). */
+  connectionsPerIp: number;
+>>>>>>> main
 }
+
+/** What a refused upgrade tells the client to wait before trying again, in seconds. */
+const RETRY_AFTER_S = 5;
 
 const USER_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
 
 export function webSocketEndpoints(deps: WebSocketDeps) {
   const connections = new Set<ClientConnection>();
+  const perIp = new Map<string, number>();
+  const release = (ip: string) => {
+    const left = (perIp.get(ip) ?? 1) - 1;
+    if (left > 0) perIp.set(ip, left);
+    else perIp.delete(ip);
+  };
   deps.observers.provide("active_connections", () => connections.size);
   const ticker = setInterval(() => {
     for (const connection of connections) connection.tick();
@@ -51,10 +68,30 @@ export function webSocketEndpoints(deps: WebSocketDeps) {
       throw forbidden(`this credential is for user ${principal.userId}, not ${pathUserId}`);
     }
     if (!server) throw new Error("WebSocket upgrade needs Bun's server in the request context");
+<<<<<<< HEAD
     const data: SocketData = { requestId: crypto.randomUUID(), principal, pathUserId };
     // A browser that offered morgan.v1 (beside its morgan.token.… credential) needs it selected back.
     const headers = offeredSubprotocols(request).includes(SUBPROTOCOL) ? { "Sec-WebSocket-Protocol": SUBPROTOCOL } : undefined;
     if (server.upgrade(request, { data, headers })) return undefined;
+=======
+    const ip = server.requestIP(request)?.address ?? "unknown";
+    if ((perIp.get(ip) ?? 0) >= deps.connectionsPerIp) {
+      return rateLimited(`this address already has ${deps.connectionsPerIp} WebSocket connections open, the most allowed; close one first`);
+    }
+    if (pathUserId !== undefined) {
+      try {
+        deps.sessions.checkQuota(pathUserId);
+      } catch (error) {
+        if (error instanceof SessionError) return rateLimited(error.message);
+        throw error;
+      }
+    }
+    const data: SocketData = { requestId: crypto.randomUUID(), pathUserId, ip };
+    // Counted from here, not from `open`, so a burst of upgrades cannot overshoot the limit.
+    perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
+    if (server.upgrade(request, { data })) return undefined;
+    release(ip);
+>>>>>>> main
     return Response.json({ error: "upgrade_required", message: "this endpoint speaks WebSocket" }, { status: 426 });
   };
 
@@ -87,6 +124,7 @@ export function webSocketEndpoints(deps: WebSocketDeps) {
       else connection.onBinary(new Uint8Array(message.buffer, message.byteOffset, message.byteLength));
     },
     close(ws, code) {
+      release(ws.data.ip);
       const connection = ws.data.connection;
       if (!connection) return;
       connections.delete(connection);
@@ -117,4 +155,9 @@ function socketOf(ws: ServerWebSocket<SocketData>) {
     ping: () => void ws.ping(),
     bufferedAmount: () => ws.getBufferedAmount(),
   };
+}
+
+/** 429 with Retry-After: a quota was exceeded (docs/security.md, "Quotas and abuse"). */
+function rateLimited(message: string): Response {
+  return Response.json({ error: "rate_limited", message }, { status: 429, headers: { "Retry-After": String(RETRY_AFTER_S) } });
 }

@@ -1,8 +1,12 @@
 import { z } from "zod";
-import { intField, optionalText, optionalUrl, textField } from "../fields.ts";
+import { hostPortListField, intField, optionalText, optionalUrl, textField } from "../fields.ts";
 import { defineSection } from "../section.ts";
 
-/** Redis is used when `url` or `host` is set; otherwise an in-process cache with the same interface serves. */
+/**
+ * Redis is used when `url`, `host` or `sentinels` is set; otherwise an in-process cache with the same
+ * interface serves. With `sentinels`, the primary is whichever the Sentinels name for `sentinelName`,
+ * and a failover moves Morgan to the new primary (docs/storage.md).
+ */
 export const redisSection = defineSection({
   schema: z
     .strictObject({
@@ -13,6 +17,12 @@ export const redisSection = defineSection({
       password: optionalText(),
       /** Prepended to every key, so several deployments (or test runs) can share one Redis. */
       keyPrefix: z.string().max(64, { error: "expected at most 64 characters" }).default(""),
+      /** Redis Sentinel addresses; when set they win over `url` and `host`/`port`. */
+      sentinels: hostPortListField(),
+      /** The primary's name in the Sentinels' configuration (`sentinel monitor NAME ...`). */
+      sentinelName: textField("mymaster"),
+      /** The Sentinels' own password (`requirepass` in sentinel.conf), if they have one; `password` stays the data nodes'. */
+      sentinelPassword: optionalText(),
       connectTimeoutMs: intField(100, 60_000, 2_000),
       /** Upper bound of the reconnect back-off while Redis is away. */
       maxReconnectDelayMs: intField(50, 60_000, 2_000),
@@ -25,6 +35,9 @@ export const redisSection = defineSection({
     REDIS_DB: "db",
     REDIS_PASSWORD: "password",
     MORGAN_REDIS_KEY_PREFIX: "keyPrefix",
+    REDIS_SENTINELS: "sentinels",
+    REDIS_SENTINEL_NAME: "sentinelName",
+    REDIS_SENTINEL_PASSWORD: "sentinelPassword",
     MORGAN_REDIS_CONNECT_TIMEOUT_MS: "connectTimeoutMs",
     MORGAN_REDIS_MAX_RECONNECT_DELAY_MS: "maxReconnectDelayMs",
   },
@@ -34,5 +47,5 @@ export const redisSection = defineSection({
     redis_db: "db",
     redis_password: "password",
   },
-  secrets: ["password", "url"],
+  secrets: ["password", "url", "sentinelPassword"],
 });
