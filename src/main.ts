@@ -117,14 +117,21 @@ async function runFromCommandLine(): Promise<void> {
     }
     throw error;
   }
-<<<<<<< HEAD
-  const triton = new TritonClient({ url: config.triton.url, keepaliveMs: config.triton.keepaliveMs });
+  const triton = modelServers(tritonUrls(config.triton.url), {
+    keepaliveMs: config.triton.keepaliveMs,
+    healthIntervalMs: config.triton.healthIntervalMs,
+    healthTimeoutMs: config.triton.timeouts.healthMs,
+  });
+  // The first round of probes, so that /ready and the first requests know which endpoints answer.
+  await triton.start();
   let morgan: RunningMorgan;
   try {
     morgan = await startMorgan({
       config,
-      probeTriton: () => triton.serverReady({ deadlineMs: config.triton.timeouts.healthMs }),
-      models: new ModelRepository(triton, { names: { ...DEFAULT_MODEL_NAMES, ...config.triton.models }, timeoutMs: config.triton.timeouts.modelControlMs }),
+      probeTriton: () => triton.probeAll().then(() => triton.anyHealthy()),
+      tritonEndpoints: () => triton.status(),
+      // Model administration acts on the first endpoint (docs/triton.md: several Tritons).
+      models: new ModelRepository(triton.primary, { names: { ...DEFAULT_MODEL_NAMES, ...config.triton.models }, timeoutMs: config.triton.timeouts.modelControlMs }),
       extend: (services) => voiceExtension(services, triton),
     });
   } catch (error) {
@@ -135,23 +142,6 @@ async function runFromCommandLine(): Promise<void> {
     }
     throw error;
   }
-=======
-  const triton = modelServers(tritonUrls(config.triton.url), {
-    keepaliveMs: config.triton.keepaliveMs,
-    healthIntervalMs: config.triton.healthIntervalMs,
-    healthTimeoutMs: config.triton.timeouts.healthMs,
-  });
-  // The first round of probes, so that /ready and the first requests know which endpoints answer.
-  await triton.start();
-  const morgan = await startMorgan({
-    config,
-    probeTriton: () => triton.probeAll().then(() => triton.anyHealthy()),
-    tritonEndpoints: () => triton.status(),
-    // Model administration acts on the first endpoint (docs/triton.md: several Tritons).
-    models: new ModelRepository(triton.primary, { names: { ...DEFAULT_MODEL_NAMES, ...config.triton.models }, timeoutMs: config.triton.timeouts.modelControlMs }),
-    extend: (services) => voiceExtension(services, triton),
-  });
->>>>>>> main
   const onSignal = (signal: string) => {
     void morgan.shutdown(signal).then((clean) => process.exit(clean ? 0 : 1));
   };

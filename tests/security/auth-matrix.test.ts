@@ -5,11 +5,12 @@
  * with client tokens. Alice's data must never reach another user's credential.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { TritonClient } from "@triton-client";
 import { clientTokens } from "../../src/api/auth/client-tokens.ts";
 import { ModelRepository } from "../../src/inference/model-repository/repository.ts";
 import { DEFAULT_MODEL_NAMES } from "../../src/inference/model-repository/validate.ts";
 import { voiceExtension } from "../../src/api/voice.ts";
+import { tritonUrls } from "../../src/config/sections/triton.ts";
+import { type ModelServers, modelServers } from "../../src/inference/triton/index.ts";
 import { type RunningMorgan, startMorgan } from "../../src/main.ts";
 import { testConfig } from "../helpers/config.ts";
 import { TestClient } from "../pipeline/support/client.ts";
@@ -23,7 +24,7 @@ const SECRET_WORDS = "my bank PIN is 4711";
 let morgan: RunningMorgan;
 let base: string;
 let databaseUrl: string;
-let triton: TritonClient;
+let triton: ModelServers;
 const alice = { conversation: "", doomed: "", other: "" };
 const minter = clientTokens(CLIENT_SECRET);
 const tokens = { expired: "", aliceBoundToOther: "", alice: "" };
@@ -41,10 +42,11 @@ beforeAll(async () => {
     MORGAN_CLIENT_TOKEN_SECRET: CLIENT_SECRET,
     MORGAN_ALLOWED_ORIGINS: ALLOWED_ORIGIN,
   });
-  triton = new TritonClient({ url: config.triton.url });
+  triton = modelServers(tritonUrls(config.triton.url), { keepaliveMs: config.triton.keepaliveMs, healthIntervalMs: config.triton.healthIntervalMs, healthTimeoutMs: config.triton.timeouts.healthMs });
+  await triton.start();
   morgan = await startMorgan({
     config,
-    models: new ModelRepository(triton, { names: DEFAULT_MODEL_NAMES, timeoutMs: 5_000 }),
+    models: new ModelRepository(triton.primary, { names: DEFAULT_MODEL_NAMES, timeoutMs: 5_000 }),
     extend: (services) => voiceExtension(services, triton),
   });
   base = `http://127.0.0.1:${port}`;

@@ -16,11 +16,8 @@ import {
 import type { Transport, VoiceSession } from "../../pipeline/session";
 import { SessionError, type SessionManager } from "../../pipeline/sessions";
 import type { Observers } from "../../telemetry/events";
-<<<<<<< HEAD
 import { actingUser, hasScope, type Principal } from "../auth/principal.ts";
-=======
 import { TokenBucket } from "./token-bucket";
->>>>>>> main
 
 export interface ClientSocket {
   send(data: string): void;
@@ -31,12 +28,10 @@ export interface ClientSocket {
 }
 
 export interface ConnectionOptions {
-  /** Who opened the socket; the session's user comes from here, never from a message. */
+  /** Who opened the socket: the session's user comes from here, never from a message; its keyId feeds the per-key session quota. */
   principal: Principal;
   /** From `/ws/stream/:user_id` (checked against the principal at the upgrade); a `start` may not claim another user. */
   pathUserId?: string;
-  /** The API key the connection authenticated with, for the per-key session quota. */
-  keyId?: string;
   idleTimeoutMs: number;
   maxBufferedBytes: number;
   pingIntervalMs: number;
@@ -200,16 +195,12 @@ export class ClientConnection implements Transport {
       return this.reject("forbidden", `start: this token is bound to conversation ${bound}`);
     }
     try {
-<<<<<<< HEAD
-      const session = await this.sessions.start({ ...options, user_id: userId, conversation_id: bound ?? options.conversation_id });
-=======
-      const session = await this.sessions.start({ ...options, user_id: options.user_id ?? this.options.pathUserId, key_id: this.options.keyId });
+      const session = await this.sessions.start({ ...options, user_id: userId, conversation_id: bound ?? options.conversation_id, key_id: principal.keyId });
       if (this.closed) {
         // The client left while the session was being created: nobody can resume it, so it ends now.
         await this.sessions.end(session, "completed");
         return;
       }
->>>>>>> main
       this.bind(session, false);
     } catch (error) {
       if (error instanceof SessionError) return this.reject(error.code === "rate_limited" ? "rate_limited" : "invalid_message", `start: ${error.message}`);

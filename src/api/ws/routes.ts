@@ -10,8 +10,8 @@ import { requestLogger } from "../../logging/index.ts";
 import { SessionError, type SessionManager } from "../../pipeline/sessions";
 import { LIMITS } from "../../protocol/messages";
 import type { Observers } from "../../telemetry/events";
-import { forbidden } from "../auth/errors.ts";
 import { offeredSubprotocols, SUBPROTOCOL } from "../auth/credentials.ts";
+import { forbidden } from "../auth/errors.ts";
 import type { AuthVariables } from "../auth/middleware.ts";
 import { actingUser, type Principal } from "../auth/principal.ts";
 import { ClientConnection, type ConnectionOptions } from "./connection";
@@ -30,13 +30,9 @@ export interface WebSocketDeps {
   sessions: SessionManager;
   log: Logger;
   observers: Observers;
-<<<<<<< HEAD
   options: Omit<ConnectionOptions, "pathUserId" | "principal">;
-=======
-  options: Omit<ConnectionOptions, "pathUserId" | "keyId">;
   /** Open sockets allowed per client IP address (quotas.connectionsPerIp). */
   connectionsPerIp: number;
->>>>>>> main
 }
 
 /** What a refused upgrade tells the client to wait before trying again, in seconds. */
@@ -68,12 +64,6 @@ export function webSocketEndpoints(deps: WebSocketDeps) {
       throw forbidden(`this credential is for user ${principal.userId}, not ${pathUserId}`);
     }
     if (!server) throw new Error("WebSocket upgrade needs Bun's server in the request context");
-<<<<<<< HEAD
-    const data: SocketData = { requestId: crypto.randomUUID(), principal, pathUserId };
-    // A browser that offered morgan.v1 (beside its morgan.token.… credential) needs it selected back.
-    const headers = offeredSubprotocols(request).includes(SUBPROTOCOL) ? { "Sec-WebSocket-Protocol": SUBPROTOCOL } : undefined;
-    if (server.upgrade(request, { data, headers })) return undefined;
-=======
     const ip = server.requestIP(request)?.address ?? "unknown";
     if ((perIp.get(ip) ?? 0) >= deps.connectionsPerIp) {
       return rateLimited(`this address already has ${deps.connectionsPerIp} WebSocket connections open, the most allowed; close one first`);
@@ -86,12 +76,13 @@ export function webSocketEndpoints(deps: WebSocketDeps) {
         throw error;
       }
     }
-    const data: SocketData = { requestId: crypto.randomUUID(), pathUserId, ip };
+    const data: SocketData = { requestId: crypto.randomUUID(), principal, pathUserId, ip };
     // Counted from here, not from `open`, so a burst of upgrades cannot overshoot the limit.
     perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
-    if (server.upgrade(request, { data })) return undefined;
+    // A browser that offered morgan.v1 (beside its morgan.token.… credential) needs it selected back.
+    const headers = offeredSubprotocols(request).includes(SUBPROTOCOL) ? { "Sec-WebSocket-Protocol": SUBPROTOCOL } : undefined;
+    if (server.upgrade(request, { data, headers })) return undefined;
     release(ip);
->>>>>>> main
     return Response.json({ error: "upgrade_required", message: "this endpoint speaks WebSocket" }, { status: 426 });
   };
 
