@@ -113,12 +113,14 @@ export class SessionManager {
   }
 
   /**
-   * Finds the session here, or rebuilds it from Redis; checks the resume token either way. Returns
-   * the messages after `lastSeq` kept in Redis, for when this instance's memory no longer has them.
+   * Finds the session here, or rebuilds it from Redis; checks the resume token (and, given `owner`,
+   * that the session is that user's) either way. Returns the messages after `lastSeq` kept in Redis,
+   * for when this instance's memory no longer has them.
    */
-  async resume(sessionId: string, resumeToken: string, lastSeq: number): Promise<{ session: VoiceSession; missed: string[] }> {
+  async resume(sessionId: string, resumeToken: string, lastSeq: number, owner?: string): Promise<{ session: VoiceSession; missed: string[] }> {
     const local = this.live.get(sessionId);
     if (local && !local.isEnded) {
+      this.checkOwner(sessionId, local.snapshot.userId, owner);
       this.checkToken(local.snapshot.resumeToken, resumeToken);
       // A copy another instance has taken over (its notice missed) is stale: rebuild from Redis below.
       if (await this.deps.ownership.ownedElsewhere(sessionId)) await this.letGo(sessionId);
@@ -129,7 +131,8 @@ export class SessionManager {
       }
     }
     const saved = await this.deps.state.load(sessionId);
-    if (!saved) throw new SessionError("resume_failed", `session ${sessionId} is unknown or its resume window has passed`);
+    if (!saved) throw unknownSession(sessionId);
+    this.checkOwner(sessionId, saved.userId, owner);
     this.checkToken(saved.resumeToken, resumeToken);
     // Taken over before anything is read: a previous owner that is alive lets go and stops writing.
     const previousOwner = await this.deps.ownership.ownedElsewhere(sessionId);
@@ -276,6 +279,11 @@ export class SessionManager {
     return session;
   }
 
+  /** Another user's session is reported exactly like a missing one: nothing about it is revealed. */
+  private checkOwner(sessionId: string, userId: string, owner: string | undefined): void {
+    if (owner !== undefined && owner !== userId) throw unknownSession(sessionId);
+  }
+
   private checkToken(expected: string, given: string): void {
     const a = Buffer.from(expected);
     const b = Buffer.from(given);
@@ -288,4 +296,8 @@ export class SessionManager {
     clearTimeout(this.expiry.get(sessionId));
     this.expiry.delete(sessionId);
   }
+}
+
+function unknownSession(sessionId: string): SessionError {
+  return new SessionError("resume_failed", `session ${sessionId} is unknown or its resume window has passed`);
 }
