@@ -20,6 +20,7 @@ import { pcmChunks, silence, speak } from "../pipeline/support/speech.ts";
 
 const triton = new PrivateTriton(["vad", "stt", "llm", "tts", "turn"], {
   TRITON_PROBE_INTERVAL_S: "0.5",
+  TRITON_PROBE_TIMEOUT_S: "1",
   TRITON_PROBE_FAILURES: "3",
   TRITON_KILL_GRACE_S: "2",
   TRITON_START_TIMEOUT: "180",
@@ -74,15 +75,27 @@ class TextSession {
     const from = this.client.received.length;
     const sentAt = performance.now();
     this.client.send({ type: "text", data: { text: question } });
-    const ended = await Promise.race([
-      this.client.next("response_complete", { from, timeoutMs: 90_000 }).then((m) => ({ outcome: "complete" as const, text: m.data.text })),
-      this.client.next("error", { from, timeoutMs: 90_000, where: (m) => m.data.code === "inference_failed" }).then((m) => ({ outcome: "error" as const, text: m.data.message })),
-    ]);
+    const ended = await this.ending(from);
     // A failed turn may still be finishing its other stages: let it settle before the next question.
     if (ended.outcome === "error") await Bun.sleep(500);
     const turn = { question, sentAt, endedAt: performance.now(), ...ended };
     this.turns.push(turn);
     return turn;
+  }
+
+  /** The turn's reply (response_complete) or its error, whichever comes first. */
+  private async ending(from: number): Promise<{ outcome: "complete" | "error"; text: string }> {
+    let found: { outcome: "complete" | "error"; text: string } | undefined;
+    await waitFor(() => {
+      for (const m of this.client.received.slice(from)) {
+        if (m.type === "response_complete") found = { outcome: "complete", text: m.data.text };
+        else if (m.type === "error" && m.data.code === "inference_failed") found = { outcome: "error", text: m.data.message };
+        if (found) return true;
+      }
+      if (this.client.closeEvent) throw new Error(`${this.name}: the socket closed (${this.client.closeEvent.code}) during a turn; got ${this.client.summary()}`);
+      return false;
+    }, 90_000, `${this.name}'s turn to end`);
+    return found!;
   }
 
   start(): void {
@@ -152,7 +165,13 @@ async function faultUnderLoad(fault: (pid: number) => void, label: string) {
   const timeline = sessions.map((s) => s.turns.map((t) => `${((t.sentAt - faultAt) / 1000).toFixed(1)}..${((t.endedAt - faultAt) / 1000).toFixed(1)}:${t.outcome}`).join(" "));
   console.info(`${label}: turns relative to the fault (s):\n  ${timeline.join("\n  ")}`);
   // Every session completes two more turns after that.
-  await waitFor(() => sessions.every((s) => s.turns.filter((t) => t.sentAt > resumedAt && t.outcome === "complete").length >= 2), 120_000, "each session to complete turns again");
+  try {
+    await waitFor(() => sessions.every((s) => s.turns.filter((t) => t.sentAt > resumedAt && t.outcome === "complete").length >= 2), 120_000, "each session to complete turns again");
+  } catch (error) {
+    const problems = server.logs().split("\n").filter((line) => /"level":(40|50)/.test(line)).slice(-15);
+    console.error(`${label}: turns since the fault:\n  ${sessions.map((s) => s.turns.filter((t) => t.sentAt > faultAt).map((t) => `${((t.sentAt - faultAt) / 1000).toFixed(1)}..${((t.endedAt - faultAt) / 1000).toFixed(1)}:${t.outcome}`).join(" ")).join("\n  ")}\nserver warnings:\n${problems.join("\n")}`);
+    throw error;
+  }
   for (const session of sessions) await session.stop();
   await speaking;
   // The voice session speaks again after the recovery and gets its answer.
