@@ -29,7 +29,9 @@ let server: RunningServer;
 
 beforeAll(async () => {
   await triton.start();
-  server = await startServer({ env: { TRITON_URL: triton.grpcUrl, MORGAN_TRITON_HEALTH_INTERVAL_MS: "500" } });
+  // A generous request deadline: three sessions share one CPU LLM instance on a busy machine, and the
+  // hang must be cut short by Morgan's health probes, not by the deadline.
+  server = await startServer({ env: { TRITON_URL: triton.grpcUrl, MORGAN_TRITON_HEALTH_INTERVAL_MS: "500", MORGAN_TRITON_REQUEST_TIMEOUT_MS: "90000" } });
 }, 240_000);
 
 afterAll(async () => {
@@ -54,6 +56,10 @@ class TextSession {
   conversationId = "";
   private running = false;
   private loop: Promise<void> = Promise.resolve();
+  /** A client keeps its connection alive while a slow turn runs (the server closes one silent for 60 s). */
+  private readonly keepAlive = setInterval(() => {
+    if (!this.client.closeEvent) this.client.send({ type: "ping" });
+  }, 10_000);
 
   constructor(
     readonly name: string,
@@ -94,7 +100,7 @@ class TextSession {
       }
       if (this.client.closeEvent) throw new Error(`${this.name}: the socket closed (${this.client.closeEvent.code}) during a turn; got ${this.client.summary()}`);
       return false;
-    }, 90_000, `${this.name}'s turn to end`);
+    }, 150_000, `${this.name}'s turn to end`);
     return found!;
   }
 
@@ -108,6 +114,11 @@ class TextSession {
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
+  }
+
+  close(): void {
+    clearInterval(this.keepAlive);
+    this.client.close();
   }
 }
 
@@ -161,14 +172,18 @@ async function faultUnderLoad(fault: (pid: number) => void, label: string) {
     "a turn started after the fault to complete",
   );
   const resumedAt = Math.min(...sessions.flatMap((s) => s.turns.filter((t) => t.sentAt > faultAt && t.outcome === "complete").map((t) => t.endedAt)));
-  console.info(`${label}: first reply completed ${((resumedAt - faultAt) / 1000).toFixed(1)} s after the fault (target 15 s)`);
+  console.info(`${label}: first reply completed ${((resumedAt - faultAt) / 1000).toFixed(1)} s after the fault (target 15 s); load average ${(await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ")}`);
+  console.info(`${label}: the supervisor:\n  ${triton.log().split("\n").filter((line) => line.includes("supervise.py")).slice(-6).join("\n  ")}`);
   const timeline = sessions.map((s) => s.turns.map((t) => `${((t.sentAt - faultAt) / 1000).toFixed(1)}..${((t.endedAt - faultAt) / 1000).toFixed(1)}:${t.outcome}`).join(" "));
   console.info(`${label}: turns relative to the fault (s):\n  ${timeline.join("\n  ")}`);
   // Every session completes two more turns after that.
   try {
-    await waitFor(() => sessions.every((s) => s.turns.filter((t) => t.sentAt > resumedAt && t.outcome === "complete").length >= 2), 120_000, "each session to complete turns again");
+    await waitFor(() => sessions.every((s) => s.turns.filter((t) => t.sentAt > resumedAt && t.outcome === "complete").length >= 2), 180_000, "each session to complete turns again");
   } catch (error) {
-    const problems = server.logs().split("\n").filter((line) => /"level":(40|50)/.test(line)).slice(-15);
+    const problems = server.logs().split("\n").filter((line) => /"level":"(warn|error)"/.test(line)).slice(-12).map((line) => line.slice(0, 600));
+    const tritonProblems = triton.log().split("\n").filter((line) => /^E|supervise|cancel/i.test(line)).slice(-25);
+    const messages = [...new Set(sessions.flatMap((s) => s.turns.filter((t) => t.sentAt > resumedAt && t.outcome === "error").map((t) => t.text)))];
+    console.error(`${label}: errors after the recovery: ${JSON.stringify(messages)}\ntriton:\n${tritonProblems.join("\n")}`);
     console.error(`${label}: turns since the fault:\n  ${sessions.map((s) => s.turns.filter((t) => t.sentAt > faultAt).map((t) => `${((t.sentAt - faultAt) / 1000).toFixed(1)}..${((t.endedAt - faultAt) / 1000).toFixed(1)}:${t.outcome}`).join(" ")).join("\n  ")}\nserver warnings:\n${problems.join("\n")}`);
     throw error;
   }
@@ -184,9 +199,25 @@ async function faultUnderLoad(fault: (pid: number) => void, label: string) {
   return { sessions, voice, faultAt, pid };
 }
 
+/** The distinct errors behind failed stages, from the server's log (for the record; the client never sees them). */
+function stageFailures(): string[] {
+  const reasons = new Set<string>();
+  for (const line of server.logs().split("\n")) {
+    if (!line.includes("stage failed")) continue;
+    try {
+      const entry = JSON.parse(line) as { stage?: string; err?: { message?: string } };
+      reasons.add(`${entry.stage}: ${(entry.err?.message ?? "").slice(0, 160)}`);
+    } catch {
+      // not a JSON line
+    }
+  }
+  return [...reasons];
+}
+
 async function checkNothingLost(sessions: TextSession[], voice: TestClient) {
   const failed = sessions.flatMap((s) => s.turns.filter((t) => t.outcome === "error"));
   console.info(`failed turns: ${failed.length}; their messages: ${JSON.stringify([...new Set(failed.map((t) => t.text))])}`);
+  console.info(`the server log's reasons: ${JSON.stringify(stageFailures())}`);
   // The fault cost turns (those in flight), each with a clear message and no internals.
   expect(failed.length).toBeGreaterThan(0);
   for (const turn of failed) {
@@ -209,7 +240,7 @@ async function checkNothingLost(sessions: TextSession[], voice: TestClient) {
     const replies = stored.filter((r) => r.role === "assistant" && session.turns.some((t) => t.outcome === "complete" && t.text === r.content));
     expect(replies.length).toBeGreaterThanOrEqual(session.turns.filter((t) => t.outcome === "complete").length);
   }
-  for (const session of sessions) session.client.close();
+  for (const session of sessions) session.close();
   voice.close();
 }
 
@@ -231,6 +262,7 @@ describe("Triton dies under load", () => {
     expect(triton.serverPid()).not.toBe(pid);
     // The turns caught by the hang ended well before the 30 s request deadline.
     const caught = sessions.flatMap((s) => s.turns.filter((t) => t.sentAt < faultAt && t.endedAt > faultAt && t.outcome === "error"));
+    expect(caught.length).toBeGreaterThan(0);
     for (const turn of caught) expect(turn.endedAt - faultAt).toBeLessThan(20_000);
     await checkNothingLost(sessions, voice);
   }, 400_000);
