@@ -54,6 +54,8 @@ interface Turn {
 class TextSession {
   readonly turns: Turn[] = [];
   conversationId = "";
+  /** When the turn now awaited was sent. */
+  pendingSince: number | undefined;
   private running = false;
   private loop: Promise<void> = Promise.resolve();
   /** A client keeps its connection alive while a slow turn runs (the server closes one silent for 60 s). */
@@ -80,12 +82,14 @@ class TextSession {
     const question = `${this.name} asks question ${this.turns.length + 1}: what is the capital of France?`;
     const from = this.client.received.length;
     const sentAt = performance.now();
+    this.pendingSince = sentAt;
     this.client.send({ type: "text", data: { text: question } });
     const ended = await this.ending(from);
     // A failed turn may still be finishing its other stages: let it settle before the next question.
     if (ended.outcome === "error") await Bun.sleep(500);
     const turn = { question, sentAt, endedAt: performance.now(), ...ended };
     this.turns.push(turn);
+    this.pendingSince = undefined;
     return turn;
   }
 
@@ -163,6 +167,8 @@ async function faultUnderLoad(fault: (pid: number) => void, label: string) {
   const keepAlive = setInterval(() => voice.send({ type: "ping" }), 10_000);
   const speaking = speakInto(voice);
   await Bun.sleep(1200);
+  // Strike while a question has just been sent: its turn is then surely at Triton.
+  await waitFor(() => sessions.some((s) => s.pendingSince !== undefined && performance.now() - s.pendingSince < 300), 60_000, "a question in flight");
   const faultAt = performance.now();
   fault(pid);
   // Service resumes: a reply to a question asked after the fault completes.
@@ -197,6 +203,11 @@ async function faultUnderLoad(fault: (pid: number) => void, label: string) {
   await voice.next("response_complete", { from, timeoutMs: 60_000 });
   clearInterval(keepAlive);
   return { sessions, voice, faultAt, pid };
+}
+
+/** The turns in flight at the fault that failed (the fault's cost). */
+function caughtTurns(sessions: TextSession[], faultAt: number): Turn[] {
+  return sessions.flatMap((s) => s.turns.filter((t) => t.sentAt < faultAt && t.endedAt > faultAt && t.outcome === "error"));
 }
 
 /** The distinct errors behind failed stages, from the server's log (for the record; the client never sees them). */
@@ -248,9 +259,10 @@ describe("Triton dies under load", () => {
   test("kill -9: in-flight turns fail clearly, service resumes without restarting Morgan, nothing acknowledged is lost", async () => {
     const morganUp = await fetch(`${server.url}/live`).then((r) => r.ok);
     expect(morganUp).toBe(true);
-    const { sessions, voice, pid } = await faultUnderLoad((pid) => process.kill(pid, "SIGKILL"), "kill");
+    const { sessions, voice, pid, faultAt } = await faultUnderLoad((pid) => process.kill(pid, "SIGKILL"), "kill");
     expect(triton.serverPid()).not.toBe(pid);
     expect(triton.log()).toContain("restarting: tritonserver exited with signal 9");
+    expect(caughtTurns(sessions, faultAt).length).toBeGreaterThan(0);
     await checkNothingLost(sessions, voice);
     // The same Morgan process served throughout.
     expect(await fetch(`${server.url}/live`).then((r) => r.ok)).toBe(true);
@@ -260,8 +272,8 @@ describe("Triton dies under load", () => {
     const { sessions, voice, pid, faultAt } = await faultUnderLoad((pid) => process.kill(pid, "SIGSTOP"), "hang");
     expect(triton.log()).toContain("restarting: health probe failed 3 times in a row (hung)");
     expect(triton.serverPid()).not.toBe(pid);
-    // The turns caught by the hang ended well before the 30 s request deadline.
-    const caught = sessions.flatMap((s) => s.turns.filter((t) => t.sentAt < faultAt && t.endedAt > faultAt && t.outcome === "error"));
+    // The turns caught by the hang failed well before the 90 s request deadline: the health probes cut them short.
+    const caught = caughtTurns(sessions, faultAt);
     expect(caught.length).toBeGreaterThan(0);
     for (const turn of caught) expect(turn.endedAt - faultAt).toBeLessThan(20_000);
     await checkNothingLost(sessions, voice);
