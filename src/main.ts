@@ -31,6 +31,8 @@ export interface StartOptions {
 
 export interface RunningMorgan {
   server: Server<unknown>;
+  /** The routes it serves (tests enumerate them: tests/security/auth-matrix.test.ts). */
+  app: { routes: readonly { method: string; path: string }[] };
   /** The separate metrics port (telemetry.metrics.port), when configured. */
   metricsServer?: Server<unknown>;
   services: Services;
@@ -66,7 +68,7 @@ export async function startMorgan(options: StartOptions = {}): Promise<RunningMo
 
   let stopping: Promise<boolean> | null = null;
   const shutdown = (reason: string) => (stopping ??= stopGracefully(reason, server, services, metricsServer));
-  return { server, metricsServer, services, shutdown };
+  return { server, app, metricsServer, services, shutdown };
 }
 
 async function stopGracefully(reason: string, server: Server<unknown>, services: Services, metricsServer?: Server<unknown>): Promise<boolean> {
@@ -122,14 +124,24 @@ async function runFromCommandLine(): Promise<void> {
   });
   // The first round of probes, so that /ready and the first requests know which endpoints answer.
   await triton.start();
-  const morgan = await startMorgan({
-    config,
-    probeTriton: () => triton.probeAll().then(() => triton.anyHealthy()),
-    tritonEndpoints: () => triton.status(),
-    // Model administration acts on the first endpoint (docs/triton.md: several Tritons).
-    models: new ModelRepository(triton.primary, { names: { ...DEFAULT_MODEL_NAMES, ...config.triton.models }, timeoutMs: config.triton.timeouts.modelControlMs }),
-    extend: (services) => voiceExtension(services, triton),
-  });
+  let morgan: RunningMorgan;
+  try {
+    morgan = await startMorgan({
+      config,
+      probeTriton: () => triton.probeAll().then(() => triton.anyHealthy()),
+      tritonEndpoints: () => triton.status(),
+      // Model administration acts on the first endpoint (docs/triton.md: several Tritons).
+      models: new ModelRepository(triton.primary, { names: { ...DEFAULT_MODEL_NAMES, ...config.triton.models }, timeoutMs: config.triton.timeouts.modelControlMs }),
+      extend: (services) => voiceExtension(services, triton),
+    });
+  } catch (error) {
+    // Settings read at start (API key files, JWKS files) are refused like the rest of the configuration.
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
   const onSignal = (signal: string) => {
     void morgan.shutdown(signal).then((clean) => process.exit(clean ? 0 : 1));
   };

@@ -11,6 +11,8 @@ import type { EndpointStatus } from "../inference/triton/index.ts";
 import type { Storage } from "../storage/index.ts";
 import type { Telemetry } from "../telemetry/index.ts";
 import type { Lifecycle } from "./lifecycle.ts";
+import type { Authenticator } from "./auth/authenticator.ts";
+import type { AuthVariables } from "./auth/middleware.ts";
 import type { RequestVariables } from "./middleware/request-context.ts";
 
 export interface Services {
@@ -27,11 +29,13 @@ export interface Services {
   models?: ModelRepository;
 }
 
-export type AppEnv = { Variables: RequestVariables };
+export type AppEnv = { Variables: RequestVariables & AuthVariables };
 export type AppHono = Hono<AppEnv>;
 
 export interface RouteContext {
   services: Services;
+  /** Turns credentials into Principals; routes use it for scope checks and client tokens. */
+  auth: Authenticator;
 }
 
 /** Route groups built elsewhere (e.g. the pipeline's WebSocket endpoints), mounted at "/". */

@@ -232,6 +232,8 @@ export const ErrorCode = z.enum([
   "already_started",
   "invalid_audio",
   "resume_failed",
+  /** The connection's credential does not allow it: another user's id, or a conversation the token is not bound to. */
+  "forbidden",
   "inference_failed",
   "storage_failed",
   /** A quota was exceeded (turns per second, queued messages, sessions per user or key); `message` says which. */

@@ -25,6 +25,9 @@ export interface TestClientOptions {
    * keeps every message of every socket, duplicates included, so a test can count them.
    */
   resume?: boolean;
+  /** Credentials: headers (Bun's WebSocket may set them, as servers do) or subprotocols (as browsers do). */
+  headers?: Record<string, string>;
+  protocols?: string[];
 }
 
 /** A reconnection: the close code that caused it, and when the socket went down (performance.now()). */
@@ -58,13 +61,20 @@ export class TestClient {
     return client;
   }
 
+  /** The subprotocol the server selected. */
+  get protocol(): string {
+    return this.socket.protocol;
+  }
+
   /** The highest seq received so far. */
   get lastSeq(): number {
     return this.received.reduce((max, m) => Math.max(max, m.seq), 0);
   }
 
   private open(): Promise<void> {
-    const socket = new WebSocket(this.url);
+    const { headers, protocols } = this.options;
+    // Bun's WebSocket takes { headers, protocols } in place of the protocol list.
+    const socket = headers || protocols ? new WebSocket(this.url, { headers, protocols } as unknown as string[]) : new WebSocket(this.url);
     socket.binaryType = "arraybuffer";
     return new Promise((resolve, reject) => {
       socket.addEventListener(
