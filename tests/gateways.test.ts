@@ -9,6 +9,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { MorganClient } from "../packages/morgan-client/src/index";
+import { withTimeout } from "../src/api/app";
+import { CLOSE_CODES } from "../src/protocol/messages";
+import { Balancer } from "./helpers/balancer";
 import { TestClient, type Received } from "./pipeline/support/client";
 import { createDatabase, dropDatabase, type RunningServer, startServer } from "./pipeline/support/server";
 
@@ -82,4 +86,63 @@ describe("an instance killed (-9) mid-reply", () => {
     second.close();
     await stop(b);
   }, 240_000);
+});
+
+describe("an instance drained (SIGTERM)", () => {
+  test("clients are told going_away, the reply in progress finishes, the socket closes with 1001, and both clients resume on the other instance", async () => {
+    const a = await instance({ MORGAN_DRAIN_MS: "30000", MORGAN_SHUTDOWN_TIMEOUT_MS: "40000" });
+    const b = await instance();
+    const balancer = new Balancer([a.port, b.port]).start();
+    const url = `ws://127.0.0.1:${balancer.port}`;
+    const library = new MorganClient({ url: `${url}/ws/stream`, reconnect: { initialDelayMs: 2000, maxDelayMs: 2000 } });
+    try {
+      // The tests' client, mid-reply when the drain begins.
+      const talking = await TestClient.connect(`${url}/ws/stream`, { resume: true });
+      talking.send({ type: "start", data: { max_response_tokens: 60 } });
+      const started = await talking.next("session_started");
+      // The client library, idle.
+      const libraryStarted = await library.start();
+      const goingAway = library.once("going_away");
+      const libraryBack = library.once("state", (s) => s.state === "connected");
+      talking.send({ type: "text", data: { text: "Describe a lighthouse in three sentences." } });
+      await talking.next("response_audio", { timeoutMs: 60_000, where: (m) => m.data.duration_ms > 0 });
+
+      const faultAt = performance.now();
+      const exited = stop(a, "SIGTERM");
+      const notice = await talking.next("going_away");
+      const firstAfterFault = performance.now() - faultAt;
+      expect(notice.data).toEqual({ session_id: started.data.session_id, resume_token: started.data.resume_token, deadline_ms: 30_000 });
+      expect((await withTimeout(goingAway, 10_000, "going_away at the library")).data.session_id).toBe(libraryStarted.data.session_id);
+
+      // The reply started before the drain completes on A, before the socket closes.
+      const complete = await talking.next("response_complete", { timeoutMs: 60_000 });
+      const resumed = await talking.next("session_started", { timeoutMs: 30_000, where: (m) => m.data.resumed });
+      expect(talking.reconnections.map((r) => r.code)).toEqual([CLOSE_CODES.goingAway]);
+      expect(talking.received.indexOf(complete)).toBeLessThan(talking.received.indexOf(resumed));
+      const reconnectMs = performance.now() - talking.reconnections[0]!.downAt;
+      expect(await exited).toBe(0);
+      console.log(`[gateways] drain: fault to the session's next message ${Math.round(firstAfterFault)} ms; 1001 to resumed on the other instance ${Math.round(reconnectMs)} ms`);
+
+      // Nothing lost, nothing twice, and the session goes on on B.
+      expectOnceInOrder(talking.received);
+      talking.send({ type: "text", data: { text: "Thank you." } });
+      await talking.next("response_complete", { from: talking.received.indexOf(resumed), timeoutMs: 90_000 });
+      const rows = await b.sql<{ role: string; interrupted: boolean }[]>`
+        select role, interrupted from messages m join conversations c on c.id = m.conversation_id
+        where c.id = ${started.data.conversation_id} order by sequence_number`;
+      expect(rows.map((r) => [r.role, r.interrupted])).toEqual([["user", false], ["assistant", false], ["user", false], ["assistant", false]]);
+
+      // The library resumed at once after the 1001 (its back-off would have waited 1 s or more).
+      await withTimeout(libraryBack, 30_000, "the library to resume");
+      expect(library.stats).toMatchObject({ resumes: 1, gaps: 0 });
+      const answered = library.once("response_complete");
+      library.text("Hello again.");
+      await withTimeout(answered, 90_000, "the library's reply on the other instance");
+      talking.close();
+    } finally {
+      library.close();
+      balancer.stop();
+      await stop(b);
+    }
+  }, 300_000);
 });

@@ -1,14 +1,13 @@
 /**
  * Plugs the voice pipeline into the HTTP server: builds the Triton stage adapters (observed by the
  * telemetry seam), the session manager over Morgan's storage, the WebSocket endpoints and the
- * LLM/TTS/STT routes, and registers the shutdown work (close sockets, end sessions so replies in
- * flight are stored).
+ * LLM/TTS/STT routes, and registers the shutdown work: the drain (clients told `going_away`, replies
+ * in flight finished up to server.drainMs, then stored), then the sockets closed with 1001.
  */
-import type { TritonClient } from "@triton-client";
 import { Hono } from "hono";
 import { observedModels } from "../inference/observed.ts";
 import { transcribeAtEnd } from "../inference/transcribe-at-end.ts";
-import { tritonModels } from "../inference/triton/index.ts";
+import { type ModelServers, tritonModels } from "../inference/triton/index.ts";
 import type { ResolvedSettings } from "../pipeline/settings.ts";
 import { SessionManager } from "../pipeline/sessions.ts";
 import { chatTemplate } from "../pipeline/text/chat-template.ts";
@@ -32,7 +31,7 @@ export function sessionDefaults(pipeline: Config["pipeline"]): ResolvedSettings 
     inputSampleRate: DEFAULT_INPUT_SAMPLE_RATE,
     outputSampleRate: pipeline.outputSampleRate,
     turnTaking: {
-      vad: { threshold: pipeline.vad.threshold, minSpeechMs: pipeline.vad.minSpeechMs },
+      vad: { threshold: pipeline.vad.threshold, minSpeechMs: pipeline.vad.minSpeechMs, releaseAfterMs: pipeline.vad.releaseAfterMs },
       endpointing: {
         mode: pipeline.turnDetection.mode,
         eagerness: pipeline.turnDetection.eagerness,
@@ -56,7 +55,7 @@ export function sessionDefaults(pipeline: Config["pipeline"]): ResolvedSettings 
   };
 }
 
-export function voiceExtension(services: Services, triton: TritonClient): PipelineExtension {
+export function voiceExtension(services: Services, triton: ModelServers): PipelineExtension {
   const { config, storage, logger, lifecycle } = services;
   const { observers } = services.telemetry;
   const log = logger.child({ component: "voice" });
@@ -106,8 +105,11 @@ export function voiceExtension(services: Services, triton: TritonClient): Pipeli
     },
   });
   lifecycle.onShutdown("voice sessions", async () => {
-    ws.shutdown();
+    // The listener is closed and /ready answers 503 already: no new clients arrive.
+    await sessions.drain(config.server.drainMs);
+    // A reply still running is stored as heard, and its client told, while the socket is open.
     await sessions.endAll("shutdown");
+    ws.shutdown();
   });
   if (!config.streaming.enabled) return { routes: [streamingDisabled(), http] };
   return { routes: [ws.routes, http], websocket: ws.websocket };

@@ -80,6 +80,11 @@ export class ReplyOutput {
     }
   };
 
+  /** Whether reply audio is still being delivered or a finished turn is still being stored. */
+  get busy(): boolean {
+    return this.closing.size > 0;
+  }
+
   /** Resolves when every turn that ended has been stored. */
   async settled(): Promise<void> {
     await Promise.allSettled([...this.closing]);

@@ -67,6 +67,8 @@ export interface SessionStore {
   startSession(row: { sessionId: string; userId: string; conversationId: string; type: string }): Promise<{ rowId: string }>;
   /** Marks the session ended; the duration is measured by the database from its start. */
   endSession(sessionId: string, status: string): Promise<void>;
+  /** The session was resumed after its instance shut down: it is active again. */
+  reopenSession(sessionId: string): Promise<void>;
 }
 
 /** What another server instance needs to take a session over. */

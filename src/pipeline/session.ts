@@ -121,6 +121,15 @@ export class VoiceSession {
     return this.ended;
   }
 
+  /** A reply is being produced, delivered or stored: a draining instance waits for it. */
+  get replying(): boolean {
+    return this.turnTaking.replying || this.output.busy;
+  }
+
+  get attached(): boolean {
+    return this.transport !== undefined;
+  }
+
   attach(transport: Transport): void {
     this.transport = transport;
   }

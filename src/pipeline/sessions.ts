@@ -34,6 +34,9 @@ export interface SessionManagerDeps {
   maxPendingWrites: number;
 }
 
+/** How often a drain checks whether the replies in progress have finished. */
+const DRAIN_POLL_MS = 25;
+
 /** How long ending a session may hold its client; the rest of the clean-up goes on in the background. */
 const STOP_ANSWER_MS = 500;
 
@@ -103,19 +106,22 @@ export class SessionManager {
   }
 
   /**
-   * Finds the session here, or rebuilds it from Redis; checks the resume token either way. Returns
-   * the messages after `lastSeq` kept in Redis, for when this instance's memory no longer has them.
+   * Finds the session here, or rebuilds it from Redis; checks the resume token (and, given `owner`,
+   * that the session is that user's) either way. Returns the messages after `lastSeq` kept in Redis,
+   * for when this instance's memory no longer has them.
    */
-  async resume(sessionId: string, resumeToken: string, lastSeq: number): Promise<{ session: VoiceSession; missed: string[] }> {
+  async resume(sessionId: string, resumeToken: string, lastSeq: number, owner?: string): Promise<{ session: VoiceSession; missed: string[] }> {
     const local = this.live.get(sessionId);
     if (local && !local.isEnded) {
+      this.checkOwner(sessionId, local.snapshot.userId, owner);
       this.checkToken(local.snapshot.resumeToken, resumeToken);
       this.cancelExpiry(sessionId);
       const missed = local.replaySince(lastSeq) ? [] : await this.deps.state.replaySince(sessionId, lastSeq);
       return { session: local, missed };
     }
     const saved = await this.deps.state.load(sessionId);
-    if (!saved) throw new SessionError("resume_failed", `session ${sessionId} is unknown or its resume window has passed`);
+    if (!saved) throw unknownSession(sessionId);
+    this.checkOwner(sessionId, saved.userId, owner);
     this.checkToken(saved.resumeToken, resumeToken);
     const { settings, lastSeq: savedSeq, ...snapshot } = saved;
     const replay = (await this.deps.state.replaySince(sessionId, 0)).map((json) => ({ json, seq: (JSON.parse(json) as { seq: number }).seq }));
@@ -124,6 +130,10 @@ export class SessionManager {
     const floor = replay.reduce((max, m) => Math.max(max, m.seq), savedSeq);
     const ceiling = await this.deps.state.reserveSeq(sessionId, floor, SEQ_BLOCK);
     const session = this.build(snapshot, settings, { after: ceiling - SEQ_BLOCK, ceiling });
+    // An instance that shut down recorded the session as `shutdown`: it lives on here.
+    await this.deps.sessions.reopenSession(sessionId).catch((error) => {
+      this.deps.log.warn({ err: error, session_id: sessionId }, "recording the resumed session as active failed");
+    });
     const missed = replay.filter((m) => m.seq > lastSeq).map((m) => m.json);
     this.deps.observers.observe({ type: "session_opened", sessionId, resumed: true });
     return { session, missed };
@@ -200,6 +210,22 @@ export class SessionManager {
     return duration;
   }
 
+  /**
+   * Drain: tells every connected client `going_away` (with what it needs to resume elsewhere), then
+   * waits until no reply is in progress, or `deadlineMs` passed. The caller then ends the sessions
+   * (a reply still running is stored as heard) and closes the sockets with 1001.
+   */
+  async drain(deadlineMs: number): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    for (const session of this.live.values()) {
+      if (session.isEnded || !session.attached) continue;
+      session.send({ type: "going_away", data: { session_id: session.id, resume_token: session.snapshot.resumeToken, deadline_ms: deadlineMs } });
+    }
+    const replying = () => [...this.live.values()].some((session) => session.replying);
+    while (replying() && Date.now() < deadline) await Bun.sleep(DRAIN_POLL_MS);
+    if (replying()) this.deps.log.warn({ drain_ms: deadlineMs }, "drain deadline passed with replies still in progress; they are stored as heard");
+  }
+
   async endAll(status: "shutdown"): Promise<void> {
     await Promise.allSettled([...this.live.values()].map((session) => this.end(session, status)));
     await this.deps.state.flush();
@@ -210,6 +236,11 @@ export class SessionManager {
     const session = new VoiceSession(snapshot, settings, { ...this.deps, log }, seqs);
     this.live.set(session.id, session);
     return session;
+  }
+
+  /** Another user's session is reported exactly like a missing one: nothing about it is revealed. */
+  private checkOwner(sessionId: string, userId: string, owner: string | undefined): void {
+    if (owner !== undefined && owner !== userId) throw unknownSession(sessionId);
   }
 
   private checkToken(expected: string, given: string): void {
@@ -224,4 +255,8 @@ export class SessionManager {
     clearTimeout(this.expiry.get(sessionId));
     this.expiry.delete(sessionId);
   }
+}
+
+function unknownSession(sessionId: string): SessionError {
+  return new SessionError("resume_failed", `session ${sessionId} is unknown or its resume window has passed`);
 }

@@ -35,6 +35,8 @@ export const CLOSE_CODES = {
   idleTimeout: 4000,
   slowConsumer: 4001,
   resumeFailed: 4002,
+  /** Another socket resumed this session (here or on another instance); this one no longer receives it. */
+  sessionReplaced: 4003,
 } as const;
 
 export const SUPPORTED_SAMPLE_RATES = [8000, 16000, 22050, 24000, 44100, 48000] as const;
@@ -230,6 +232,8 @@ export const ErrorCode = z.enum([
   "already_started",
   "invalid_audio",
   "resume_failed",
+  /** The connection's credential does not allow it: another user's id, or a conversation the token is not bound to. */
+  "forbidden",
   "inference_failed",
   "storage_failed",
   /** A quota was exceeded (turns per second, queued messages, sessions per user or key); `message` says which. */
@@ -293,6 +297,15 @@ export const ServerMessage = z.discriminatedUnion("type", [
   ),
   serverMessage("pong", z.object({ timestamp: z.number() })),
   serverMessage("session_ended", z.object({ session_id: z.uuid(), duration: z.number() })),
+  serverMessage(
+    "going_away",
+    z.object({
+      session_id: z.uuid(),
+      resume_token: z.string(),
+      /** Milliseconds until this instance closes the socket with 1001; a reply already started finishes first, if it can. */
+      deadline_ms: z.number().int().min(0),
+    }),
+  ),
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 export type ServerMessageType = ServerMessage["type"];

@@ -96,6 +96,9 @@ export function sessionStore(storage: Storage): SessionStore {
     async endSession(sessionId, status) {
       await storage.streamingSessions.end(sessionId, status);
     },
+    async reopenSession(sessionId) {
+      await storage.streamingSessions.reopen(sessionId);
+    },
   };
 }
 

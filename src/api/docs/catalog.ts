@@ -28,6 +28,7 @@ export const MESSAGE_NOTES: Record<string, string> = {
   error: "`recoverable: true` means the session goes on. `rate_limited`: a quota was exceeded and the message was dropped (its text says which, and when to retry). `conversation_deleted`: the session's conversation was deleted; `session_ended` follows and the socket closes.",
   pong: "Answer to `ping`.",
   session_ended: "The session is over; `duration` in seconds.",
+  going_away: "This server instance is shutting down (drain). It finishes the reply in progress, if it can within `deadline_ms`, then closes the socket with 1001. Reconnect through the same URL (the load balancer picks a live instance) and `resume` with these values and the last `seq`; nothing is lost.",
 };
 
 /** Field meanings, by `message.field` (nested fields dotted) or, shared by several messages, by field name. */
@@ -100,6 +101,9 @@ export const FIELD_NOTES: Record<string, string> = {
   message: "What went wrong, naming the field when input was invalid.",
   recoverable: "Whether the session continues.",
   duration: "Session length in seconds.",
+  deadline_ms: "Milliseconds until the server closes this socket with 1001.",
+  "going_away.session_id": "The session to resume on another instance.",
+  "going_away.resume_token": "The session's resume token (the one `session_started` gave).",
 };
 
 const SESSION = "0c3e5a1b-7d2f-4e8a-9b6c-1d2e3f4a5b6c";
@@ -142,4 +146,5 @@ export const EXAMPLES: Record<string, unknown> = {
   error: { type: "error", seq: 7, data: { code: "invalid_message", message: "config: data.speed: Too big: expected number to be <=2", recoverable: true } },
   pong: { type: "pong", seq: 8, data: { timestamp: 1764671400000 } },
   session_ended: { type: "session_ended", seq: 31, data: { session_id: SESSION, duration: 74.2 } },
+  going_away: { type: "going_away", seq: 32, data: { session_id: SESSION, resume_token: "k3J9xQ2mV8pL4wR7tZ1yB6nC", deadline_ms: 10000 } },
 };

@@ -16,6 +16,7 @@ import {
 import type { Transport, VoiceSession } from "../../pipeline/session";
 import { SessionError, type SessionManager } from "../../pipeline/sessions";
 import type { Observers } from "../../telemetry/events";
+import { actingUser, hasScope, type Principal } from "../auth/principal.ts";
 import { TokenBucket } from "./token-bucket";
 
 export interface ClientSocket {
@@ -27,10 +28,10 @@ export interface ClientSocket {
 }
 
 export interface ConnectionOptions {
-  /** From `/ws/stream/:user_id`; a `start` may not claim another user. */
+  /** Who opened the socket: the session's user comes from here, never from a message; its keyId feeds the per-key session quota. */
+  principal: Principal;
+  /** From `/ws/stream/:user_id` (checked against the principal at the upgrade); a `start` may not claim another user. */
   pathUserId?: string;
-  /** The API key the connection authenticated with, for the per-key session quota. */
-  keyId?: string;
   idleTimeoutMs: number;
   maxBufferedBytes: number;
   pingIntervalMs: number;
@@ -186,8 +187,15 @@ export class ClientConnection implements Transport {
     if (this.options.pathUserId && options.user_id && options.user_id !== this.options.pathUserId) {
       return this.reject("invalid_message", "start: data.user_id differs from the user in the URL");
     }
+    const { principal } = this.options;
+    const userId = actingUser(principal, options.user_id ?? this.options.pathUserId);
+    if (!userId) return this.reject("forbidden", `start: this connection's credential is for user ${principal.userId}, not ${options.user_id}`);
+    const bound = principal.conversationId;
+    if (bound !== undefined && options.conversation_id !== undefined && options.conversation_id !== bound) {
+      return this.reject("forbidden", `start: this token is bound to conversation ${bound}`);
+    }
     try {
-      const session = await this.sessions.start({ ...options, user_id: options.user_id ?? this.options.pathUserId, key_id: this.options.keyId });
+      const session = await this.sessions.start({ ...options, user_id: userId, conversation_id: bound ?? options.conversation_id, key_id: principal.keyId });
       if (this.closed) {
         // The client left while the session was being created: nobody can resume it, so it ends now.
         await this.sessions.end(session, "completed");
@@ -213,7 +221,9 @@ export class ClientConnection implements Transport {
   private async resume(request: Extract<ClientMessage, { type: "resume" }>["data"]): Promise<void> {
     if (this.session) return this.reject("already_started", "this connection already has a session");
     try {
-      const { session, missed: stored } = await this.sessions.resume(request.session_id, request.resume_token, request.last_seq);
+      // Another user's session fails exactly like an unknown one (an admin may resume any).
+      const owner = hasScope(this.options.principal, "admin") ? undefined : this.options.principal.userId;
+      const { session, missed: stored } = await this.sessions.resume(request.session_id, request.resume_token, request.last_seq, owner);
       // From here on nothing awaits, so no message of the session can slip between replay and attach.
       const missed = session.replaySince(request.last_seq) ?? stored;
       if (this.closed) {

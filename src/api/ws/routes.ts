@@ -10,10 +10,16 @@ import { requestLogger } from "../../logging/index.ts";
 import { SessionError, type SessionManager } from "../../pipeline/sessions";
 import { LIMITS } from "../../protocol/messages";
 import type { Observers } from "../../telemetry/events";
+import { offeredSubprotocols, SUBPROTOCOL } from "../auth/credentials.ts";
+import { forbidden } from "../auth/errors.ts";
+import type { AuthVariables } from "../auth/middleware.ts";
+import { actingUser, type Principal } from "../auth/principal.ts";
 import { ClientConnection, type ConnectionOptions } from "./connection";
 
 export interface SocketData {
   requestId: string;
+  /** Who opened the socket (the upgrade request's credential, src/api/auth). */
+  principal: Principal;
   pathUserId?: string;
   /** The client's address, counted against quotas.connectionsPerIp while the socket is open. */
   ip: string;
@@ -24,7 +30,7 @@ export interface WebSocketDeps {
   sessions: SessionManager;
   log: Logger;
   observers: Observers;
-  options: Omit<ConnectionOptions, "pathUserId" | "keyId">;
+  options: Omit<ConnectionOptions, "pathUserId" | "principal">;
   /** Open sockets allowed per client IP address (quotas.connectionsPerIp). */
   connectionsPerIp: number;
 }
@@ -48,10 +54,14 @@ export function webSocketEndpoints(deps: WebSocketDeps) {
   }, 1000);
   ticker.unref?.();
 
-  const upgrade = (request: Request, server: Server<SocketData> | undefined, pathUserId?: string): Response | undefined => {
+  const upgrade = (request: Request, server: Server<SocketData> | undefined, principal: Principal, pathUserId?: string): Response | undefined => {
     if (pathUserId !== undefined && !USER_ID.test(pathUserId)) {
       const problem = { field: "user_id", problem: "use 1-128 letters, digits or _ . : @ -" };
       return Response.json({ error: "invalid_request", message: `user_id: ${problem.problem}`, problems: [problem] }, { status: 400 });
+    }
+    // Refused before the upgrade, so the client sees the HTTP status.
+    if (pathUserId !== undefined && !actingUser(principal, pathUserId)) {
+      throw forbidden(`this credential is for user ${principal.userId}, not ${pathUserId}`);
     }
     if (!server) throw new Error("WebSocket upgrade needs Bun's server in the request context");
     const ip = server.requestIP(request)?.address ?? "unknown";
@@ -66,17 +76,21 @@ export function webSocketEndpoints(deps: WebSocketDeps) {
         throw error;
       }
     }
-    const data: SocketData = { requestId: crypto.randomUUID(), pathUserId, ip };
+    const data: SocketData = { requestId: crypto.randomUUID(), principal, pathUserId, ip };
     // Counted from here, not from `open`, so a burst of upgrades cannot overshoot the limit.
     perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
-    if (server.upgrade(request, { data })) return undefined;
+    // A browser that offered morgan.v1 (beside its morgan.token.… credential) needs it selected back.
+    const headers = offeredSubprotocols(request).includes(SUBPROTOCOL) ? { "Sec-WebSocket-Protocol": SUBPROTOCOL } : undefined;
+    if (server.upgrade(request, { data, headers })) return undefined;
     release(ip);
     return Response.json({ error: "upgrade_required", message: "this endpoint speaks WebSocket" }, { status: 426 });
   };
 
-  const routes = new Hono<{ Bindings: { server?: Server<SocketData> } }>();
-  const handle = (c: { req: { raw: Request; param: (k: string) => string | undefined }; env: unknown }, userId?: string) =>
-    upgrade(c.req.raw, serverOf(c.env), userId) ?? new Response(null);
+  const routes = new Hono<{ Bindings: { server?: Server<SocketData> }; Variables: AuthVariables }>();
+  const handle = (c: { req: { raw: Request }; env: unknown; var: AuthVariables }, userId?: string) => {
+    if (!c.var.principal) throw new Error("WebSocket upgrade without a principal: authenticate() is not mounted before the WebSocket routes");
+    return upgrade(c.req.raw, serverOf(c.env), c.var.principal, userId) ?? new Response(null);
+  };
   routes.get("/ws/stream", (c) => handle(c));
   routes.get("/ws/audio", (c) => handle(c));
   routes.get("/ws/stream/:user_id", (c) => handle(c, c.req.param("user_id")));
@@ -88,7 +102,7 @@ export function webSocketEndpoints(deps: WebSocketDeps) {
     sendPings: false,
     open(ws) {
       const log = requestLogger(ws.data.requestId, deps.log);
-      const options = { ...deps.options, pathUserId: ws.data.pathUserId };
+      const options = { ...deps.options, pathUserId: ws.data.pathUserId, principal: ws.data.principal };
       const connection = new ClientConnection(socketOf(ws), deps.sessions, options, log, deps.observers);
       ws.data.connection = connection;
       connections.add(connection);

@@ -49,6 +49,16 @@ export class VadFeed {
     this.abort.abort(new Error("the session ended"));
   }
 
+  /** Audio is waiting or a request is in flight. */
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** The next push goes to a fresh VAD sequence: nothing is carried over from the old one. */
+  restart(): void {
+    this.carried = 0;
+  }
+
   /** Resolves once every chunk pushed so far has been answered. */
   async idle(): Promise<void> {
     while (this.running) await this.running;
