@@ -13,8 +13,10 @@ import { MorganClient } from "../packages/morgan-client/src/index";
 import { withTimeout } from "../src/api/app";
 import { CLOSE_CODES } from "../src/protocol/messages";
 import { Balancer } from "./helpers/balancer";
+import { Redis } from "ioredis";
+import { redisKeys } from "../src/storage/keys";
 import { TestClient, type Received } from "./pipeline/support/client";
-import { createDatabase, dropDatabase, type RunningServer, startServer } from "./pipeline/support/server";
+import { createDatabase, dropDatabase, REDIS_URL, type RunningServer, startServer } from "./pipeline/support/server";
 
 const REPLY_ENV = {
   MORGAN_SYSTEM_PROMPT: "You are Morgan. Answer in at least five full sentences.",
@@ -145,4 +147,67 @@ describe("an instance drained (SIGTERM)", () => {
       await stop(b);
     }
   }, 300_000);
+});
+
+describe("a second socket resumes a live session", () => {
+  test("on the same instance: the first socket closes with 4003 and receives nothing more", async () => {
+    const a = await instance();
+    try {
+      const first = await TestClient.connect(`${a.wsUrl}/ws/stream`);
+      first.send({ type: "start" });
+      const started = await first.next("session_started");
+      first.send({ type: "ping", data: { timestamp: 1 } });
+      await first.next("pong");
+      const second = await resume(a.wsUrl, started, first.lastSeq);
+      const resumed = await second.next("session_started", { where: (m) => m.data.resumed });
+      expect((await first.closed()).code).toBe(CLOSE_CODES.sessionReplaced);
+      second.send({ type: "ping", data: { timestamp: 2 } });
+      const pong = await second.next("pong", { where: (m) => m.data.timestamp === 2 });
+      expect(pong.seq).toBe(resumed.seq + 1);
+      expect(first.received.every((m) => m.seq < resumed.seq)).toBe(true);
+      expectOnceInOrder([...first.received, ...second.received]);
+      second.close();
+    } finally {
+      await stop(a);
+    }
+  }, 120_000);
+
+  test("on another instance: the lease moves, the old owner lets go at once (4003), and the session carries on there", async () => {
+    const a = await instance();
+    const b = await instance();
+    const redis = new Redis(REDIS_URL);
+    try {
+      const first = await TestClient.connect(`${a.wsUrl}/ws/stream`);
+      first.send({ type: "start", data: { max_response_tokens: 30 } });
+      const started = await first.next("session_started");
+      const ownerKey = redisKeys.sessionOwner(started.data.session_id);
+      const ownerA = await redis.get(ownerKey);
+      expect(ownerA).toBeTruthy();
+      first.send({ type: "text", data: { text: "Say hello." } });
+      await first.next("response_complete", { timeoutMs: 90_000 });
+
+      const takeoverAt = performance.now();
+      const second = await resume(b.wsUrl, started, first.lastSeq);
+      const resumed = await second.next("session_started", { where: (m) => m.data.resumed });
+      expect((await first.closed(5_000)).code).toBe(CLOSE_CODES.sessionReplaced);
+      console.log(`[gateways] takeover across instances: old socket closed ${Math.round(performance.now() - takeoverAt)} ms after the resume was sent`);
+      const ownerB = await redis.get(ownerKey);
+      expect(ownerB).toBeTruthy();
+      expect(ownerB).not.toBe(ownerA);
+
+      second.send({ type: "text", data: { text: "Say goodbye." } });
+      await second.next("response_complete", { timeoutMs: 90_000 });
+      expect(resumed.seq).toBeGreaterThan(first.lastSeq);
+      expectOnceInOrder([...first.received, ...second.received]);
+      // The old owner's copy ended without ending the session: still active, with both turns stored once.
+      const [row] = await b.sql<{ status: string }[]>`select status from streaming_sessions where session_id = ${started.data.session_id}`;
+      expect(row?.status).toBe("active");
+      const rows = await b.sql<{ role: string }[]>`select role from messages where conversation_id = ${started.data.conversation_id} order by sequence_number`;
+      expect(rows.map((r) => r.role)).toEqual(["user", "assistant", "user", "assistant"]);
+      second.close();
+    } finally {
+      redis.disconnect();
+      await Promise.all([stop(a), stop(b)]);
+    }
+  }, 240_000);
 });

@@ -4,6 +4,8 @@
  * LLM/TTS/STT routes, and registers the shutdown work: the drain (clients told `going_away`, replies
  * in flight finished up to server.drainMs, then stored), then the sockets closed with 1001.
  */
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import { Hono } from "hono";
 import { observedModels } from "../inference/observed.ts";
 import { transcribeAtEnd } from "../inference/transcribe-at-end.ts";
@@ -12,6 +14,7 @@ import type { ResolvedSettings } from "../pipeline/settings.ts";
 import { SessionManager } from "../pipeline/sessions.ts";
 import { chatTemplate } from "../pipeline/text/chat-template.ts";
 import { pipelineStore, sessionState, sessionStore } from "../storage/pipeline-ports.ts";
+import { OWNER_LEASE_S, SessionOwnership } from "../storage/session-ownership.ts";
 import type { Config } from "../config/schema.ts";
 import type { PipelineExtension, Services } from "./context.ts";
 import { inferenceRoutes } from "./routes/inference.ts";
@@ -59,10 +62,13 @@ export function voiceExtension(services: Services, triton: ModelServers): Pipeli
   const { config, storage, logger, lifecycle } = services;
   const { observers } = services.telemetry;
   const log = logger.child({ component: "voice" });
+  triton.watch((endpoint, healthy) => observers.observe({ type: "triton_endpoint", endpoint, healthy }));
   const adapters = tritonModels(triton, config.triton.models, config.triton.timeouts.requestMs);
   const stt = config.streaming.realTimeProcessing ? adapters.stt : transcribeAtEnd(adapters.stt);
   const models = observedModels({ ...adapters, stt }, config.triton.models, observers);
   const defaults = sessionDefaults(config.pipeline);
+  const ownership = new SessionOwnership(storage.cache, { instanceId: instanceId(), leaseS: OWNER_LEASE_S, keyPrefix: config.redis.keyPrefix }, log);
+  log.info({ instance_id: ownership.instanceId }, "session leases held as this instance");
   const sessions = new SessionManager({
     models,
     store: pipelineStore(storage),
@@ -78,6 +84,7 @@ export function voiceExtension(services: Services, triton: ModelServers): Pipeli
     observers,
     limits: { sessionsPerUser: config.quotas.sessionsPerUser, sessionsPerKey: config.quotas.sessionsPerKey },
     maxPendingWrites: config.quotas.maxPendingWrites,
+    ownership,
   });
   const ws = webSocketEndpoints({
     sessions,
@@ -110,9 +117,15 @@ export function voiceExtension(services: Services, triton: ModelServers): Pipeli
     // A reply still running is stored as heard, and its client told, while the socket is open.
     await sessions.endAll("shutdown");
     ws.shutdown();
+    await ownership.close();
   });
   if (!config.streaming.enabled) return { routes: [streamingDisabled(), http] };
   return { routes: [ws.routes, http], websocket: ws.websocket };
+}
+
+/** Names this process in the session leases it holds: readable in Redis, unique across restarts. */
+function instanceId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
 }
 
 /** Mounted first, so the streaming paths answer 503 instead of reaching their handlers. */

@@ -104,3 +104,23 @@ export interface SessionStatePort {
   /** Writes appends still held back for batching (before shutdown, so another instance sees them). */
   flush(): Promise<void>;
 }
+
+/**
+ * Which instance owns a live session: a lease (`session:{id}:owner`) renewed while the session lives
+ * here, and a notice to every instance when a session changes hands, so a previous owner lets go.
+ */
+export interface SessionOwnershipPort {
+  readonly instanceId: string;
+  /** How often the owner renews its leases. */
+  readonly renewIntervalMs: number;
+  /** Records this instance as the owner and tells the others, so a previous owner lets go. */
+  claim(sessionId: string): Promise<void>;
+  /** Renews this instance's leases; returns the sessions another instance has taken over meanwhile. */
+  renew(sessionIds: string[]): Promise<string[]>;
+  /** Whether another instance holds the session's lease now. */
+  ownedElsewhere(sessionId: string): Promise<boolean>;
+  /** Gives the lease up, if it is still this instance's. */
+  release(sessionId: string): Promise<void>;
+  /** `listener` hears of each session another instance claims. */
+  onTakenOver(listener: (sessionId: string) => void): void;
+}

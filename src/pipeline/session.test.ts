@@ -86,6 +86,32 @@ function session(overrides: Parameters<typeof testOptions>[0] = {}, observers = 
 }
 
 describe("a session on fake models", () => {
+  test("a second connection takes the session over: the first is told it was replaced and gets nothing more", async () => {
+    const s = session();
+    const replaced: string[] = [];
+    const first: Sent[] = [];
+    const second: Sent[] = [];
+    s.voice.attach({ send: (json) => first.push(JSON.parse(json) as Sent), replaced: () => replaced.push("first") });
+    s.voice.attach({ send: (json) => second.push(JSON.parse(json) as Sent), replaced: () => replaced.push("second") });
+    expect(replaced).toEqual(["first"]);
+    s.voice.handle({ type: "ping", data: { timestamp: 7 } });
+    expect(second.map((m) => m.type)).toEqual(["pong"]);
+    expect(first).toEqual([]);
+    await s.voice.end();
+  });
+
+  test("released (taken over elsewhere): the client is told, and nothing more is sent or numbered", async () => {
+    const s = session();
+    const replaced: number[] = [];
+    s.voice.attach({ send: (json) => s.sent.push(JSON.parse(json) as Sent), replaced: () => replaced.push(1) });
+    s.voice.handle({ type: "ping" });
+    const before = s.sent.length;
+    await s.voice.release();
+    expect(replaced).toEqual([1]);
+    s.voice.handle({ type: "ping" });
+    expect(s.sent.length).toBe(before);
+  });
+
   test("a typed question gets text, paced audio and a stored, complete reply", async () => {
     const s = session();
     s.voice.handle({ type: "text", data: { text: "hello" } });

@@ -55,6 +55,8 @@ export interface Transport {
   send(json: string): void;
   /** The session cannot go on (its conversation was deleted): end it and close, `reason` says why. */
   sessionOver?(reason: string): void;
+  /** Another connection resumed the session (here or on another instance): close, the session is no longer this one's. */
+  replaced?(): void;
 }
 
 export class VoiceSession {
@@ -70,6 +72,8 @@ export class VoiceSession {
   private readonly output: ReplyOutput;
   private readonly observer: SessionObserver;
   private ended = false;
+  /** Taken over by another instance: this copy sends nothing more. */
+  private released = false;
   private closing?: Promise<void>;
 
   constructor(
@@ -130,8 +134,23 @@ export class VoiceSession {
     return this.transport !== undefined;
   }
 
+  /** Binds a connection; one that was bound before is told it has been replaced (it closes with 4003). */
   attach(transport: Transport): void {
+    const previous = this.transport;
     this.transport = transport;
+    if (previous && previous !== transport) previous.replaced?.();
+  }
+
+  /**
+   * Another instance took the session over: the client here is dropped (4003), nothing more is sent
+   * or numbered, and the pipeline stops; a reply in progress is stored as heard.
+   */
+  async release(): Promise<void> {
+    this.released = true;
+    const transport = this.transport;
+    this.transport = undefined;
+    transport?.replaced?.();
+    await this.end();
   }
 
   detach(transport: Transport): void {
@@ -140,6 +159,7 @@ export class VoiceSession {
 
   /** Stamps the next sequence number, keeps the message for resume, and sends it if connected. */
   send(message: OutgoingMessage): void {
+    if (this.released) return;
     const json = JSON.stringify({ type: message.type, seq: ++this.seq, data: message.data });
     if (this.seqCeiling - this.seq <= SEQ_BLOCK / 2) this.reserveSeqs();
     this.replay.push({ seq: this.seq, json });

@@ -9,7 +9,7 @@ import type { SessionSettings } from "../protocol/messages";
 import type { Observers } from "../telemetry/events";
 import type { Models } from "../inference/types";
 import { sessionLogger } from "../logging/index.ts";
-import type { PipelineStore, SessionSnapshot, SessionStatePort, SessionStore } from "./ports";
+import type { PipelineStore, SessionOwnershipPort, SessionSnapshot, SessionStatePort, SessionStore } from "./ports";
 import { type ResolvedSettings, applySettings } from "./settings";
 import { SEQ_BLOCK, type Transport, VoiceSession } from "./session";
 import type { ChatTemplate } from "./text/chat-template";
@@ -32,6 +32,8 @@ export interface SessionManagerDeps {
   limits: { sessionsPerUser: number; sessionsPerKey: number };
   /** Conversation writes a session may have under way (quotas.maxPendingWrites). */
   maxPendingWrites: number;
+  /** Which instance owns each session; a session claimed elsewhere is let go here. */
+  ownership: SessionOwnershipPort;
 }
 
 /** How often a drain checks whether the replies in progress have finished. */
@@ -60,8 +62,13 @@ export class SessionManager {
   /** Starts under way (between the quota check and the session existing), so concurrent starts cannot overshoot. */
   private readonly starting: { userId: string; keyId?: string }[] = [];
 
+  private readonly renewal: Timer;
+
   constructor(private readonly deps: SessionManagerDeps) {
     deps.observers.provide("active_sessions", () => this.live.size);
+    deps.ownership.onTakenOver((sessionId) => void this.letGo(sessionId));
+    this.renewal = setInterval(() => void this.renewLeases(), deps.ownership.renewIntervalMs);
+    this.renewal.unref?.();
   }
 
   async start(options: SessionSettings & { user_id?: string; conversation_id?: string; key_id?: string }): Promise<VoiceSession> {
@@ -100,7 +107,7 @@ export class SessionManager {
     const ceiling = await this.deps.state.reserveSeq(sessionId, 0, SEQ_BLOCK);
     const session = this.build(snapshot, applySettings(this.deps.defaults, options), { after: ceiling - SEQ_BLOCK, ceiling });
     if (options.key_id !== undefined) this.keys.set(sessionId, options.key_id);
-    await session.saveState();
+    await Promise.all([session.saveState(), this.deps.ownership.claim(sessionId)]);
     this.deps.observers.observe({ type: "session_opened", sessionId, resumed: false });
     return session;
   }
@@ -115,14 +122,22 @@ export class SessionManager {
     if (local && !local.isEnded) {
       this.checkOwner(sessionId, local.snapshot.userId, owner);
       this.checkToken(local.snapshot.resumeToken, resumeToken);
-      this.cancelExpiry(sessionId);
-      const missed = local.replaySince(lastSeq) ? [] : await this.deps.state.replaySince(sessionId, lastSeq);
-      return { session: local, missed };
+      // A copy another instance has taken over (its notice missed) is stale: rebuild from Redis below.
+      if (await this.deps.ownership.ownedElsewhere(sessionId)) await this.letGo(sessionId);
+      else {
+        this.cancelExpiry(sessionId);
+        const missed = local.replaySince(lastSeq) ? [] : await this.deps.state.replaySince(sessionId, lastSeq);
+        return { session: local, missed };
+      }
     }
     const saved = await this.deps.state.load(sessionId);
     if (!saved) throw unknownSession(sessionId);
     this.checkOwner(sessionId, saved.userId, owner);
     this.checkToken(saved.resumeToken, resumeToken);
+    // Taken over before anything is read: a previous owner that is alive lets go and stops writing.
+    const previousOwner = await this.deps.ownership.ownedElsewhere(sessionId);
+    await this.deps.ownership.claim(sessionId);
+    if (previousOwner) this.deps.log.info({ session_id: sessionId }, "session taken over from another instance");
     const { settings, lastSeq: savedSeq, ...snapshot } = saved;
     const replay = (await this.deps.state.replaySince(sessionId, 0)).map((json) => ({ json, seq: (JSON.parse(json) as { seq: number }).seq }));
     // Number above everything the previous owner reserved (it may have died mid-block), and above
@@ -186,7 +201,8 @@ export class SessionManager {
   /** The socket went away: keep the session for the resume window, then end it. */
   detach(session: VoiceSession, transport: Transport): void {
     session.detach(transport);
-    if (session.isEnded) return;
+    // Ended, or already bound to the connection that resumed it.
+    if (session.isEnded || session.attached) return;
     void session.saveState();
     this.cancelExpiry(session.id);
     const timer = setTimeout(() => void this.end(session, "expired"), this.deps.resumeWindowMs);
@@ -201,9 +217,12 @@ export class SessionManager {
     const duration = await session.end(status === "shutdown" ? Number.POSITIVE_INFINITY : STOP_ANSWER_MS);
     if (wasLive) this.deps.observers.observe({ type: "session_closed", sessionId: session.id, status });
     try {
+      // Expired or shut down here, but resumed on another instance meanwhile: it lives on there.
+      if (status !== "completed" && (await this.deps.ownership.ownedElsewhere(session.id))) return duration;
       await this.deps.sessions.endSession(session.id, status);
       // A shut-down instance leaves the state so the client can resume elsewhere.
       if (status !== "shutdown") await this.deps.state.remove(session.id);
+      else await this.deps.ownership.release(session.id);
     } catch (error) {
       this.deps.log.error({ err: error, session_id: session.id }, "recording the end of the session failed");
     }
@@ -227,8 +246,30 @@ export class SessionManager {
   }
 
   async endAll(status: "shutdown"): Promise<void> {
+    clearInterval(this.renewal);
     await Promise.allSettled([...this.live.values()].map((session) => this.end(session, status)));
     await this.deps.state.flush();
+  }
+
+  /** Another instance claimed the session: drop this copy (its client is closed with 4003). */
+  private async letGo(sessionId: string): Promise<void> {
+    const session = this.live.get(sessionId);
+    if (!session) return;
+    this.cancelExpiry(sessionId);
+    this.live.delete(sessionId);
+    this.keys.delete(sessionId);
+    this.deps.log.info({ session_id: sessionId }, "session taken over by another instance; letting go");
+    this.deps.observers.observe({ type: "session_closed", sessionId, status: "taken_over" });
+    await session.release();
+  }
+
+  private async renewLeases(): Promise<void> {
+    try {
+      const lost = await this.deps.ownership.renew([...this.live.keys()]);
+      await Promise.all(lost.map((sessionId) => this.letGo(sessionId)));
+    } catch (error) {
+      this.deps.log.warn({ err: error }, "renewing session leases failed");
+    }
   }
 
   private build(snapshot: Omit<SessionSnapshot, "settings" | "lastSeq">, settings: ResolvedSettings, seqs: { after: number; ceiling: number }) {

@@ -79,6 +79,7 @@ const FINAL_CLOSE_CODES = new Set<number>([
   CLOSE_CODES.policyViolation,
   CLOSE_CODES.messageTooBig,
   CLOSE_CODES.resumeFailed,
+  CLOSE_CODES.sessionReplaced,
 ]);
 
 const OPEN = 1;

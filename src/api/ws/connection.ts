@@ -263,6 +263,12 @@ export class ClientConnection implements Transport {
   }
 
   /** Transport: the session cannot go on (its conversation was deleted); the error is sent already. */
+  /** Transport: another connection resumed this session (here or on another instance). */
+  replaced(): void {
+    this.session = undefined;
+    this.close(CLOSE_CODES.sessionReplaced, "session resumed by another connection");
+  }
+
   sessionOver(reason: string): void {
     this.generation += 1;
     this.enqueue(() => this.stop(reason), true);
