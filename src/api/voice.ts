@@ -62,6 +62,7 @@ export function voiceExtension(services: Services, triton: ModelServers): Pipeli
   const { config, storage, logger, lifecycle } = services;
   const { observers } = services.telemetry;
   const log = logger.child({ component: "voice" });
+  triton.watch((endpoint, healthy) => observers.observe({ type: "triton_endpoint", endpoint, healthy }));
   const adapters = tritonModels(triton, config.triton.models, config.triton.timeouts.requestMs);
   const stt = config.streaming.realTimeProcessing ? adapters.stt : transcribeAtEnd(adapters.stt);
   const models = observedModels({ ...adapters, stt }, config.triton.models, observers);

@@ -79,6 +79,9 @@ export abstract class Stage {
 
 /** What a client is told of a failure: its kind, never the internals (addresses, ports, driver messages). */
 export function publicReason(error: unknown): string {
+  // Errors written for clients (the Triton pool's: no model server available, one lost mid-reply) say so.
+  const written = (error as { publicMessage?: unknown } | null)?.publicMessage;
+  if (typeof written === "string") return written;
   const text = error instanceof Error ? `${error.name} ${error.message} ${String((error as { code?: unknown }).code ?? "")}` : String(error);
   if (/UNAVAILABLE|ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|No connection established/i.test(text)) {
     return "the inference server is unavailable; try again shortly (details are in the server log)";

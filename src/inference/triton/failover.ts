@@ -10,14 +10,20 @@ import { type Lease, NoModelServerError, TritonPool } from "./pool";
 
 export type ModelServers = TritonPool<TritonClient>;
 
-/** A model server failed while serving a request that had already delivered part of its answer. */
+/**
+ * A model server failed while serving a request that had already delivered part of its answer. The
+ * message is fit for a client (`publicMessage`: the pipeline passes it on as written).
+ */
 export class ModelServerLostError extends TritonError {
+  readonly publicMessage: string;
+
   constructor(model: string, cause: unknown) {
     super(GrpcStatus.UNAVAILABLE, `the ${model} model server failed during this request and the rest of its answer is lost; try again`, {
       model,
       cause,
       retryable: false,
     });
+    this.publicMessage = this.message;
   }
 }
 
@@ -41,9 +47,9 @@ export function endpointFailed(pool: ModelServers, lease: Lease<TritonClient>, e
   return false;
 }
 
-/** The error to give the caller when no endpoint is left to try: a clear one, without addresses. */
-function exhausted(model: string, error: unknown): unknown {
-  return error instanceof NoModelServerError ? new NoModelServerError(model) : error;
+/** The error to give the caller when no endpoint is left to try: a clear one, with the last endpoint's failure as its cause. */
+function exhausted(model: string, error: unknown, lastError: unknown): unknown {
+  return error instanceof NoModelServerError && lastError !== undefined ? new NoModelServerError(model, lastError) : error;
 }
 
 /** Runs a unary call, retrying it on another endpoint when its endpoint fails (it got no response). */
@@ -61,7 +67,7 @@ export async function unaryWithFailover<T>(
     try {
       lease = pool.acquire(model, avoid, avoid.size === 0 ? prefer : undefined);
     } catch (error) {
-      throw lastError === undefined ? error : exhausted(model, error);
+      throw exhausted(model, error, lastError);
     }
     try {
       const { client, url } = lease.endpoint;
@@ -93,7 +99,7 @@ export async function* streamWithFailover<T>(
     try {
       lease = pool.acquire(model, avoid);
     } catch (error) {
-      throw lastError === undefined ? error : exhausted(model, error);
+      throw exhausted(model, error, lastError);
     }
     let delivered = false;
     try {

@@ -26,7 +26,6 @@ export interface ModelServerOptions {
   keepaliveMs?: number;
   healthIntervalMs: number;
   healthTimeoutMs: number;
-  onHealthChange?: (url: string, healthy: boolean) => void;
 }
 
 /** One TritonClient (one gRPC channel) per endpoint, health-probed; call start() to begin probing. */
@@ -34,6 +33,5 @@ export function modelServers(urls: readonly string[], options: ModelServerOption
   return new TritonPool(urls, (url) => new TritonClient({ url, keepaliveMs: options.keepaliveMs }), {
     intervalMs: options.healthIntervalMs,
     timeoutMs: options.healthTimeoutMs,
-    onHealthChange: options.onHealthChange,
   });
 }

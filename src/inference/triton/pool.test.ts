@@ -30,14 +30,14 @@ class FakeEndpoint implements ProbedClient {
   }
 }
 
-function pool(count: number, onHealthChange?: (url: string, healthy: boolean) => void) {
+function pool(count: number) {
   const fakes = new Map<string, FakeEndpoint>();
   const urls = Array.from({ length: count }, (_, i) => `10.0.0.${i + 1}:8001`);
   const servers = new TritonPool(urls, (url) => {
     const fake = new FakeEndpoint();
     fakes.set(url, fake);
     return fake;
-  }, { intervalMs: 60_000, timeoutMs: 100, onHealthChange });
+  }, { intervalMs: 60_000, timeoutMs: 100 });
   return { servers, urls, fake: (url: string) => fakes.get(url)! };
 }
 
@@ -102,14 +102,16 @@ describe("choosing an endpoint", () => {
 describe("health", () => {
   test("an endpoint that fails a probe gets no new requests, and gets them again once a probe answers", async () => {
     const changes: string[] = [];
-    const { servers, urls, fake } = pool(2, (url, healthy) => changes.push(`${url} ${healthy ? "healthy" : "unhealthy"}`));
+    const { servers, urls, fake } = pool(2);
+    servers.watch((url, healthy) => changes.push(`${url} ${healthy ? "healthy" : "unhealthy"}`));
     fake(urls[0]!).state = "dead";
     await servers.probeAll();
     for (let i = 0; i < 3; i++) expect(servers.acquire("llm").endpoint.url).toBe(urls[1]!);
     fake(urls[0]!).state = "up";
     await servers.probeAll();
     expect(servers.status()[0]!.healthy).toBe(true);
-    expect(changes).toEqual([`${urls[0]} unhealthy`, `${urls[0]} healthy`]);
+    // Each endpoint once as it is now, then the changes.
+    expect(changes).toEqual([`${urls[0]} healthy`, `${urls[1]} healthy`, `${urls[0]} unhealthy`, `${urls[0]} healthy`]);
   });
 
   test("a server that answers but is not ready gets no new requests and is not counted as hung", async () => {

@@ -56,9 +56,9 @@ export interface Lease<C> {
 export interface PoolOptions {
   intervalMs: number;
   timeoutMs: number;
-  /** Called when an endpoint starts or stops receiving new requests. */
-  onHealthChange?: (url: string, healthy: boolean) => void;
 }
+
+export type HealthListener = (url: string, healthy: boolean) => void;
 
 class EndpointState<C extends ProbedClient> implements Endpoint<C> {
   healthy = true;
@@ -82,10 +82,14 @@ class EndpointState<C extends ProbedClient> implements Endpoint<C> {
   }
 }
 
-/** Raised when no endpoint can take a request; the message is fit for a client. */
+/** Raised when no endpoint can take a request; the message is fit for a client (`publicMessage`). */
 export class NoModelServerError extends TritonError {
-  constructor(model: string) {
-    super(GrpcStatus.UNAVAILABLE, `no model server is available for the ${model} model right now; try again shortly`, { model, retryable: true });
+  readonly publicMessage: string;
+
+  /** `cause`: the last endpoint's failure, for the server log. */
+  constructor(model: string, cause?: unknown) {
+    super(GrpcStatus.UNAVAILABLE, `no model server is available for the ${model} model right now; try again shortly`, { model, cause, retryable: true });
+    this.publicMessage = this.message;
   }
 }
 
@@ -94,6 +98,7 @@ export class TritonPool<C extends ProbedClient> {
   private timer: ReturnType<typeof setInterval> | undefined;
   /** Breaks ties between equally loaded endpoints in turn, so idle ones share the work. */
   private turn = 0;
+  private readonly listeners: HealthListener[] = [];
 
   constructor(
     urls: readonly string[],
@@ -126,6 +131,12 @@ export class TritonPool<C extends ProbedClient> {
   /** The first endpoint's client, for what is not per request (model administration). */
   get primary(): C {
     return this.endpoints[0]!.client;
+  }
+
+  /** Tells `listener` each endpoint's health now, and then every change (telemetry's gauge). */
+  watch(listener: HealthListener): void {
+    this.listeners.push(listener);
+    for (const endpoint of this.endpoints) listener(endpoint.url, endpoint.healthy);
   }
 
   /** Whether at least one endpoint takes new requests (Morgan's /ready). */
@@ -223,6 +234,6 @@ export class TritonPool<C extends ProbedClient> {
   private setHealthy(endpoint: EndpointState<C>, healthy: boolean): void {
     if (endpoint.healthy === healthy) return;
     endpoint.healthy = healthy;
-    this.options.onHealthChange?.(endpoint.url, healthy);
+    for (const listener of this.listeners) listener(endpoint.url, healthy);
   }
 }

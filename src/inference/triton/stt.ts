@@ -11,7 +11,7 @@ import type { InferResponse, TritonClient, TritonStream } from "@triton-client";
 import type { SpeechToText, SttStream, Transcript } from "../types";
 import { concatSamples } from "../../audio/pcm";
 import { type ModelServers, endpointFailed } from "./failover";
-import { NoModelServerError, type Lease } from "./pool";
+import type { Lease } from "./pool";
 import { newSequenceId } from "./sequence-ids";
 
 /** Unanswered chunk requests per utterance before audio gathers into larger requests. */
@@ -144,7 +144,7 @@ class TritonSttStream implements SttStream {
     try {
       lease = this.servers.acquire(this.options.model, this.avoid);
     } catch (error) {
-      this.failure = error instanceof NoModelServerError ? new NoModelServerError(this.options.model) : error;
+      this.failure = error;
       return undefined;
     }
     // The lease's signal closes the stream when the pool declares its endpoint down (a hung server).
