@@ -65,6 +65,11 @@ describe("an instance killed (-9) mid-reply", () => {
   test("the client resumes on another instance; numbering continues above the dead one's, nothing lost or repeated", async () => {
     const a = await instance();
     const b = await instance();
+    // Beside the test's own client, the client library, through a balancer, as an application runs it.
+    const balancer = new Balancer([a.port, b.port]).start();
+    const library = new MorganClient({ url: `ws://127.0.0.1:${balancer.port}/ws/stream` });
+    await library.start();
+    const libraryBack = library.once("state", (s) => s.state === "connected").then(() => performance.now());
     const first = await TestClient.connect(`${a.wsUrl}/ws/stream`);
     first.send({ type: "start" });
     const started = await first.next("session_started");
@@ -101,6 +106,16 @@ describe("an instance killed (-9) mid-reply", () => {
     expect(rows[1]!.content).toBe(cut.data.heard_text);
     expect(rows[1]!.metadata.turn_id).toBe(cutTurn);
     expect(rows[3]!.content).toBe(complete.data.text);
+
+    // The library reconnected by itself (after its back-off) and resumed on B.
+    const libraryResumedAt = await withTimeout(libraryBack, 30_000, "the library to resume after the crash");
+    console.log(`[gateways] kill -9: fault to the library's resumed session on the other instance, its back-off included: ${Math.round(libraryResumedAt - faultAt)} ms`);
+    expect(library.stats).toMatchObject({ resumes: 1, gaps: 0 });
+    const answered = library.once("response_complete");
+    library.text("Hello again.");
+    await withTimeout(answered, 90_000, "the library's reply on the other instance");
+    library.close();
+    balancer.stop();
     second.close();
     await stop(b);
   }, 240_000);
