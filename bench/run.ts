@@ -21,6 +21,8 @@ import { voiceTurns } from "./scenarios/voice";
 import { browserTurns } from "./scenarios/browser";
 import { modelsScenario } from "./scenarios/models";
 import { turnTakingScenario } from "./scenarios/turntaking";
+import { fuzzScenario } from "./scenarios/fuzz";
+import { floodScenario } from "./scenarios/flood";
 
 const SCENARIOS: Record<ScenarioId, { title: string; run: Scenario }> = {
   gateway: { title: "1. Gateway overhead (direct Triton vs through Morgan)", run: gatewayOverhead },
@@ -32,6 +34,8 @@ const SCENARIOS: Record<ScenarioId, { title: string; run: Scenario }> = {
   browser: { title: "7. Browser: the web page in Chromium vs a WebSocket client", run: browserTurns },
   models: { title: "8. Neural models: WER, end of speech → first audio, follow-up turns, concurrent sessions", run: modelsScenario },
   turntaking: { title: "9. Turn-taking: semantic vs silence end of turn", run: turnTakingScenario },
+  fuzz: { title: "10. Protocol fuzz (100,000+ frames)", run: fuzzScenario },
+  flood: { title: "11. Flood: one session sends 5,000 texts, another pings and takes turns", run: floodScenario },
 };
 
 function log(line: string): void {

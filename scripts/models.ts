@@ -1,5 +1,6 @@
 /** Model repository tool; see src/inference/model-repository/cli.ts for the commands. */
 import { ConfigError, loadConfig } from "../src/config/index.ts";
+import { tritonUrls } from "../src/config/sections/triton.ts";
 import { runModelsCli } from "../src/inference/model-repository/cli";
 import { DEFAULT_MODEL_NAMES } from "../src/inference/model-repository/validate";
 
@@ -14,7 +15,8 @@ try {
 const code = await runModelsCli(process.argv.slice(2), {
   out: (line) => console.log(line),
   err: (line) => console.error(line),
-  tritonUrl: config.triton.url,
+  // With several Tritons (a TRITON_URL list) the tool administers the first, as Morgan's admin API does.
+  tritonUrl: tritonUrls(config.triton.url)[0]!,
   modelNames: { ...DEFAULT_MODEL_NAMES, ...config.triton.models },
   timeoutMs: config.triton.timeouts.modelControlMs,
 });

@@ -4,15 +4,16 @@
  * finish (shutdown hooks), write queued writes if PostgreSQL answers, close pools, exit 0.
  */
 import type { Server } from "bun";
-import { TritonClient } from "@triton-client";
 import packageJson from "../package.json" with { type: "json" };
 import { createApp, Lifecycle, type PipelineExtension, type Services, withTimeout } from "./api/app.ts";
 import { metricsPortApp } from "./api/routes/metrics.ts";
 import { voiceExtension } from "./api/voice.ts";
 import { ConfigError, loadConfig, redactConfig } from "./config/index.ts";
+import { tritonUrls } from "./config/sections/triton.ts";
 import type { Config } from "./config/schema.ts";
 import { ModelRepository } from "./inference/model-repository/repository.ts";
 import { DEFAULT_MODEL_NAMES } from "./inference/model-repository/validate.ts";
+import { modelServers } from "./inference/triton/index.ts";
 import { createLogger } from "./logging/index.ts";
 import { openStorage } from "./storage/index.ts";
 import { startTelemetry } from "./telemetry/index.ts";
@@ -20,6 +21,8 @@ import { startTelemetry } from "./telemetry/index.ts";
 export interface StartOptions {
   config?: Config;
   probeTriton?: () => Promise<boolean>;
+  /** Each Triton endpoint's health as last probed; /ready needs one healthy. */
+  tritonEndpoints?: Services["tritonEndpoints"];
   /** Serves the admin API for Triton's model repository. */
   models?: ModelRepository;
   /** Builds the pipeline's routes from Services; register its shutdown work with services.lifecycle.onShutdown. */
@@ -28,6 +31,8 @@ export interface StartOptions {
 
 export interface RunningMorgan {
   server: Server<unknown>;
+  /** The routes it serves (tests enumerate them: tests/security/auth-matrix.test.ts). */
+  app: { routes: readonly { method: string; path: string }[] };
   /** The separate metrics port (telemetry.metrics.port), when configured. */
   metricsServer?: Server<unknown>;
   services: Services;
@@ -43,7 +48,7 @@ export async function startMorgan(options: StartOptions = {}): Promise<RunningMo
   const telemetry = startTelemetry(config.telemetry, logger, packageJson.version);
   const storage = await openStorage(config, logger, telemetry.observers);
   const lifecycle = new Lifecycle(logger);
-  const services: Services = { config, logger, storage, lifecycle, telemetry, probeTriton: options.probeTriton, models: options.models };
+  const services: Services = { config, logger, storage, lifecycle, telemetry, probeTriton: options.probeTriton, tritonEndpoints: options.tritonEndpoints, models: options.models };
   const extension = (await options.extend?.(services)) ?? {};
   const { app } = createApp(services, extension);
   const listen = { hostname: config.server.host, port: config.server.port, fetch: app.fetch };
@@ -63,7 +68,7 @@ export async function startMorgan(options: StartOptions = {}): Promise<RunningMo
 
   let stopping: Promise<boolean> | null = null;
   const shutdown = (reason: string) => (stopping ??= stopGracefully(reason, server, services, metricsServer));
-  return { server, metricsServer, services, shutdown };
+  return { server, app, metricsServer, services, shutdown };
 }
 
 async function stopGracefully(reason: string, server: Server<unknown>, services: Services, metricsServer?: Server<unknown>): Promise<boolean> {
@@ -112,13 +117,31 @@ async function runFromCommandLine(): Promise<void> {
     }
     throw error;
   }
-  const triton = new TritonClient({ url: config.triton.url, keepaliveMs: config.triton.keepaliveMs });
-  const morgan = await startMorgan({
-    config,
-    probeTriton: () => triton.serverReady({ deadlineMs: config.triton.timeouts.healthMs }),
-    models: new ModelRepository(triton, { names: { ...DEFAULT_MODEL_NAMES, ...config.triton.models }, timeoutMs: config.triton.timeouts.modelControlMs }),
-    extend: (services) => voiceExtension(services, triton),
+  const triton = modelServers(tritonUrls(config.triton.url), {
+    keepaliveMs: config.triton.keepaliveMs,
+    healthIntervalMs: config.triton.healthIntervalMs,
+    healthTimeoutMs: config.triton.timeouts.healthMs,
   });
+  // The first round of probes, so that /ready and the first requests know which endpoints answer.
+  await triton.start();
+  let morgan: RunningMorgan;
+  try {
+    morgan = await startMorgan({
+      config,
+      probeTriton: () => triton.probeAll().then(() => triton.anyHealthy()),
+      tritonEndpoints: () => triton.status(),
+      // Model administration acts on the first endpoint (docs/triton.md: several Tritons).
+      models: new ModelRepository(triton.primary, { names: { ...DEFAULT_MODEL_NAMES, ...config.triton.models }, timeoutMs: config.triton.timeouts.modelControlMs }),
+      extend: (services) => voiceExtension(services, triton),
+    });
+  } catch (error) {
+    // Settings read at start (API key files, JWKS files) are refused like the rest of the configuration.
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
   const onSignal = (signal: string) => {
     void morgan.shutdown(signal).then((clean) => process.exit(clean ? 0 : 1));
   };

@@ -1,6 +1,6 @@
 /** docker-compose.yml cannot run here (no GPU, no Docker); this keeps it consistent with the config schema. */
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { loadConfig } from "../src/config/index.ts";
@@ -16,15 +16,18 @@ interface ComposeService {
   ports?: string[];
   expose?: string[];
   volumes?: string[];
-  depends_on?: Record<string, { condition: string }>;
+  depends_on?: Record<string, { condition: string }> | string[];
   healthcheck?: { test: string[] | string };
   deploy?: { resources?: { reservations?: { devices?: { driver: string; capabilities: string[] }[] } } };
 }
 
-const compose = parse(readFileSync(join(ROOT, "docker-compose.yml"), "utf8")) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
+// The gateways share one definition through a YAML merge key (<<: *core), as Compose reads it.
+const compose = parse(readFileSync(join(ROOT, "docker-compose.yml"), "utf8"), { merge: true }) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
 const services = compose.services;
-const core = services.core!;
+const GATEWAYS = ["core-1", "core-2", "core-3"];
+const core = services["core-1"]!;
 const coreEnv = core.environment!;
+const coreDependsOn = core.depends_on as Record<string, { condition: string }>;
 
 /** Compose's ${NAME:-default} → default (what the container gets when NAME is unset). */
 const withDefaults = (value: string) => value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, "$1");
@@ -34,9 +37,39 @@ const withRequired = (value: string) => value.replace(/\$\{([A-Z_]+):\?[^}]*\}/g
 const knownVariables = new Set(["MORGAN_CONFIG", ...Object.values(sections).flatMap((section) => Object.keys(section.env))]);
 
 describe("docker-compose.yml", () => {
-  test("has core, redis, postgres and tritonserver", () => {
-    expect(Object.keys(services).sort()).toEqual(["core", "postgres", "redis", "tritonserver"]);
+  test("has three gateways behind haproxy, redis, postgres and tritonserver", () => {
+    expect(Object.keys(services).sort()).toEqual(["core-1", "core-2", "core-3", "haproxy", "postgres", "redis", "tritonserver"]);
     expect(existsSync(join(ROOT, "Dockerfile"))).toBe(true);
+  });
+
+  test("the gateways are one definition, each with its own journal volume; only haproxy publishes a port", () => {
+    for (const name of GATEWAYS) {
+      const gateway = services[name]!;
+      expect(gateway.environment).toEqual(coreEnv);
+      expect(gateway.image).toBe(core.image!);
+      expect(gateway.ports).toBeUndefined();
+      expect(gateway.expose).toContain(coreEnv.PORT!);
+    }
+    // The pending-write journal is per process (docs/storage.md): no two gateways share a volume.
+    const journals = GATEWAYS.map((name) => services[name]!.volumes!.find((v) => v.endsWith(":/var/lib/morgan"))!.split(":")[0]);
+    expect(new Set(journals).size).toBe(GATEWAYS.length);
+  });
+
+  test("haproxy: a valid config (checked by haproxy itself) with every gateway, health-checked on /ready", async () => {
+    const haproxy = services.haproxy!;
+    expect(haproxy.ports).toEqual([`${coreEnv.PORT}:${coreEnv.PORT}`]);
+    const mount = haproxy.volumes!.find((volume) => volume.endsWith(":/usr/local/etc/haproxy/haproxy.cfg:ro"))!;
+    const file = join(ROOT, mount.split(":")[0]!);
+    const cfg = readFileSync(file, "utf8");
+    expect(cfg).toContain(`bind :${coreEnv.PORT}`);
+    expect(cfg).toMatch(/http-check send meth GET uri \/ready ver HTTP\/1.1 hdr Host /);
+    expect(cfg).toMatch(/timeout tunnel /);
+    for (const name of GATEWAYS) expect(cfg).toContain(`server ${name} ${name}:${coreEnv.PORT}`);
+    expect(haproxy.depends_on).toEqual(GATEWAYS);
+    // Debian's haproxy parses it as the container's will (the gateways' names resolve only in Compose).
+    const check = Bun.spawn(["haproxy", "-c", "-f", file], { stdout: "pipe", stderr: "pipe" });
+    const [code, err] = await Promise.all([check.exited, new Response(check.stderr).text()]);
+    expect({ code, err: err.split("\n").filter((line) => line.includes("ALERT")) }).toEqual({ code: 0, err: [] });
   });
 
   test("every core environment variable is a setting Morgan reads, and together they load", () => {
@@ -61,30 +94,36 @@ describe("docker-compose.yml", () => {
     expect(String(triton.command)).toContain(`--grpc-port=${tritonPort}`);
     expect(coreEnv.POSTGRES_PORT).toBe("5432");
     expect(coreEnv.REDIS_PORT).toBe("6379");
-    expect(core.ports).toContain(`${coreEnv.PORT}:${coreEnv.PORT}`);
     const postgresEnv = services.postgres!.environment!;
     expect(postgresEnv.POSTGRES_DB).toBe(coreEnv.POSTGRES_DB!);
     expect(postgresEnv.POSTGRES_USER).toBe(coreEnv.POSTGRES_USER!);
     expect(postgresEnv.POSTGRES_PASSWORD).toBe(coreEnv.POSTGRES_PASSWORD!);
   });
 
-  test("tritonserver: NVIDIA image, GPU reservation, the GPU model repository mounted", () => {
+  test("tritonserver: NVIDIA image, GPU reservation, the GPU model repository mounted with what its links reach", () => {
     const triton = services.tritonserver!;
     expect(triton.image).toStartWith("nvcr.io/nvidia/tritonserver:");
-    expect(triton.volumes?.some((volume) => volume.startsWith("./triton-models/gpu:/models"))).toBe(true);
-    expect(String(triton.command)).toContain("--model-repository=/models");
-    expect(existsSync(join(ROOT, "triton-models", "gpu"))).toBe(true);
+    // gpu/ holds links to ../cpu model files, which import ../lib and read ../weights: the whole tree is mounted.
+    expect(triton.volumes).toContain("./triton-models:/models:ro");
+    expect(String(triton.command)).toContain("--model-repository=/models/gpu ");
+    expect(String(triton.command)).toContain("/models/gpu/requirements.txt > /tmp/requirements.txt");
+    expect(existsSync(join(ROOT, "triton-models", "gpu", "requirements.txt"))).toBe(true);
+    const tree = realpathSync(join(ROOT, "triton-models"));
+    for (const model of ["stt", "tts", "turn", "vad"]) {
+      const target = realpathSync(join(ROOT, "triton-models", "gpu", model, "1", "model.py"));
+      expect(target.startsWith(`${tree}/`)).toBe(true);
+    }
     const devices = triton.deploy?.resources?.reservations?.devices ?? [];
     expect(devices.some((device) => device.driver === "nvidia" && device.capabilities.includes("gpu"))).toBe(true);
   });
 
   test("data survives restarts and core starts only after healthy dependencies", () => {
-    for (const name of ["postgres", "redis", "tritonserver", "core"]) expect(services[name]!.healthcheck).toBeDefined();
+    for (const name of ["postgres", "redis", "tritonserver", ...GATEWAYS]) expect(services[name]!.healthcheck).toBeDefined();
     expect(services.postgres!.volumes?.some((v) => v.endsWith(":/var/lib/postgresql/data"))).toBe(true);
     expect(services.redis!.volumes?.some((v) => v.endsWith(":/data"))).toBe(true);
     expect(core.volumes?.some((v) => v.endsWith(":/var/lib/morgan"))).toBe(true);
     expect(coreEnv.MORGAN_JOURNAL_DIR).toStartWith("/var/lib/morgan/");
-    for (const dependency of ["postgres", "redis", "tritonserver"]) expect(core.depends_on?.[dependency]?.condition).toBe("service_healthy");
+    for (const dependency of ["postgres", "redis", "tritonserver"]) expect(coreDependsOn[dependency]?.condition).toBe("service_healthy");
     for (const volume of [...(core.volumes ?? []), ...(services.postgres!.volumes ?? []), ...(services.redis!.volumes ?? [])]) {
       const name = volume.split(":")[0]!;
       if (!name.startsWith(".")) expect(Object.keys(compose.volumes)).toContain(name);

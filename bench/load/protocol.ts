@@ -43,7 +43,13 @@ export type Job =
   | SpokenJob
   | { kind: "hold-sessions"; wsUrl: string; pingIntervalMs: number; turnText: string; deadlineS: number }
   | { kind: "storage"; levels: number[]; durationS: number }
-  | { kind: "flood"; wsUrl: string; connections: number; window: number; durationS: number; message: "ping" | "config" | "text"; text: string };
+  | { kind: "flood"; wsUrl: string; connections: number; window: number; durationS: number; message: "ping" | "config" | "text"; text: string }
+  /** One session sends `texts` texts at once, `delayMs` after it starts (bench/scenarios/flood.ts). */
+  | { kind: "text-flood"; wsUrl: string; texts: number; text: string; delayMs: number; answerTimeoutMs: number }
+  /** Another session pings every `intervalMs` and takes text turns `turnGapMs` apart, for `durationS`. */
+  | { kind: "ping-watch"; wsUrl: string; durationS: number; intervalMs: number; text: string; turnGapMs: number; turnTimeoutMs: number }
+  /** The protocol fuzzer (tests/security/support/fuzz.ts). */
+  | { kind: "fuzz"; wsUrl: string; frames: number; seed: number; lanes: number };
 
 /** One streamed request as the client saw it. */
 export interface StreamSample {
@@ -102,6 +108,25 @@ export interface FloodResult {
   wallS: number;
   /** Round trip of each answered message (sent → its answer). */
   roundTripMs: number[];
+}
+
+export interface TextFloodResult {
+  sent: number;
+  /** Epoch ms when the first text was sent. */
+  startedAt: number;
+  /** How long sending them all took, and until every one was answered. */
+  sentMs: number;
+  answeredMs: number;
+  rateLimited: number;
+  otherErrors: number;
+  completed: number;
+  interrupted: number;
+}
+
+export interface PingWatchResult {
+  /** sentAt: epoch ms; rttMs null when no pong came. */
+  pings: { sentAt: number; rttMs: number | null }[];
+  turns: { sentAt: number; ms: number | null; error?: string }[];
 }
 
 export type WorkerEvent =

@@ -3,6 +3,7 @@
  * events as JSON lines on stdout, and exits by itself when the job is done.
  */
 import { flood } from "./jobs/flood";
+import { fuzz, pingWatch, textFlood } from "./jobs/abuse";
 import { holdSessions } from "./jobs/sessions";
 import { storageConcurrency } from "./jobs/storage";
 import { spokenSessions } from "./jobs/spoken";
@@ -35,6 +36,12 @@ async function run(job: Job): Promise<unknown> {
       return flood(job);
     case "storage":
       return storageConcurrency(job);
+    case "text-flood":
+      return textFlood(job);
+    case "ping-watch":
+      return pingWatch(job);
+    case "fuzz":
+      return fuzz(job);
   }
 }
 

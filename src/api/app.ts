@@ -6,9 +6,12 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv, AppExtensions, AppHono, RouteContext, Services } from "./context.ts";
+import { createAuthenticator } from "./auth/authenticator.ts";
+import { authenticate, checkOrigin, corsForAllowedOrigins } from "./auth/middleware.ts";
 import { handleError } from "./middleware/errors.ts";
 import { requestContext } from "./middleware/request-context.ts";
 import { registerAdminModelRoutes } from "./routes/admin-models.ts";
+import { registerAuthRoutes } from "./routes/auth.ts";
 import { registerConversationRoutes } from "./routes/conversations.ts";
 import { registerDocRoutes } from "./routes/docs.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
@@ -20,7 +23,8 @@ export { Lifecycle, type ShutdownHook, withTimeout } from "./lifecycle.ts";
 
 export function createApp(services: Services, extensions: AppExtensions = {}) {
   const app: AppHono = new Hono<AppEnv>();
-  const context: RouteContext = { services };
+  const auth = createAuthenticator(services.config.auth);
+  const context: RouteContext = { services, auth };
 
   if (services.telemetry.tracing) app.use("*", services.telemetry.tracing.http);
   app.use("*", requestContext(services.logger));
@@ -31,10 +35,15 @@ export function createApp(services: Services, extensions: AppExtensions = {}) {
       onError: (c) => c.json({ error: "payload_too_large", message: `body exceeds ${services.config.server.bodyLimitBytes} bytes` }, 413),
     }),
   );
+  // Preflights are answered before credentials are asked for; then Origin, then the credential.
+  app.use("*", corsForAllowedOrigins(services.config.auth.allowedOrigins));
+  app.use("*", checkOrigin(services.config.auth.allowedOrigins));
+  app.use("*", authenticate(auth));
   app.onError(handleError);
   app.notFound((c) => c.json({ error: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }, 404));
 
   registerHealthRoutes(app, context);
+  registerAuthRoutes(app, context);
   registerConversationRoutes(app, context);
   registerMetricsRoutes(app, context);
   registerAdminModelRoutes(app, context);

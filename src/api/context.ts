@@ -7,9 +7,12 @@ import type { Hono } from "hono";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.ts";
 import type { ModelRepository } from "../inference/model-repository/repository.ts";
+import type { EndpointStatus } from "../inference/triton/index.ts";
 import type { Storage } from "../storage/index.ts";
 import type { Telemetry } from "../telemetry/index.ts";
 import type { Lifecycle } from "./lifecycle.ts";
+import type { Authenticator } from "./auth/authenticator.ts";
+import type { AuthVariables } from "./auth/middleware.ts";
 import type { RequestVariables } from "./middleware/request-context.ts";
 
 export interface Services {
@@ -20,15 +23,19 @@ export interface Services {
   telemetry: Telemetry;
   /** Triton readiness over gRPC; /health reports "unknown" when absent. */
   probeTriton?: () => Promise<boolean>;
+  /** Each Triton endpoint's health as last probed (several with a TRITON_URL list); /ready needs one healthy. */
+  tritonEndpoints?: () => EndpointStatus[];
   /** Triton's model repository; the admin API (/v1/admin/models) is served when present. */
   models?: ModelRepository;
 }
 
-export type AppEnv = { Variables: RequestVariables };
+export type AppEnv = { Variables: RequestVariables & AuthVariables };
 export type AppHono = Hono<AppEnv>;
 
 export interface RouteContext {
   services: Services;
+  /** Turns credentials into Principals; routes use it for scope checks and client tokens. */
+  auth: Authenticator;
 }
 
 /** Route groups built elsewhere (e.g. the pipeline's WebSocket endpoints), mounted at "/". */

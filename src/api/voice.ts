@@ -1,18 +1,20 @@
 /**
  * Plugs the voice pipeline into the HTTP server: builds the Triton stage adapters (observed by the
  * telemetry seam), the session manager over Morgan's storage, the WebSocket endpoints and the
- * LLM/TTS/STT routes, and registers the shutdown work (close sockets, end sessions so replies in
- * flight are stored).
+ * LLM/TTS/STT routes, and registers the shutdown work: the drain (clients told `going_away`, replies
+ * in flight finished up to server.drainMs, then stored), then the sockets closed with 1001.
  */
-import type { TritonClient } from "@triton-client";
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import { Hono } from "hono";
 import { observedModels } from "../inference/observed.ts";
 import { transcribeAtEnd } from "../inference/transcribe-at-end.ts";
-import { tritonModels } from "../inference/triton/index.ts";
+import { type ModelServers, tritonModels } from "../inference/triton/index.ts";
 import type { ResolvedSettings } from "../pipeline/settings.ts";
 import { SessionManager } from "../pipeline/sessions.ts";
 import { chatTemplate } from "../pipeline/text/chat-template.ts";
 import { pipelineStore, sessionState, sessionStore } from "../storage/pipeline-ports.ts";
+import { OWNER_LEASE_S, SessionOwnership } from "../storage/session-ownership.ts";
 import type { Config } from "../config/schema.ts";
 import type { PipelineExtension, Services } from "./context.ts";
 import { inferenceRoutes } from "./routes/inference.ts";
@@ -32,7 +34,7 @@ export function sessionDefaults(pipeline: Config["pipeline"]): ResolvedSettings 
     inputSampleRate: DEFAULT_INPUT_SAMPLE_RATE,
     outputSampleRate: pipeline.outputSampleRate,
     turnTaking: {
-      vad: { threshold: pipeline.vad.threshold, minSpeechMs: pipeline.vad.minSpeechMs },
+      vad: { threshold: pipeline.vad.threshold, minSpeechMs: pipeline.vad.minSpeechMs, releaseAfterMs: pipeline.vad.releaseAfterMs },
       endpointing: {
         mode: pipeline.turnDetection.mode,
         eagerness: pipeline.turnDetection.eagerness,
@@ -56,14 +58,17 @@ export function sessionDefaults(pipeline: Config["pipeline"]): ResolvedSettings 
   };
 }
 
-export function voiceExtension(services: Services, triton: TritonClient): PipelineExtension {
+export function voiceExtension(services: Services, triton: ModelServers): PipelineExtension {
   const { config, storage, logger, lifecycle } = services;
   const { observers } = services.telemetry;
   const log = logger.child({ component: "voice" });
+  triton.watch((endpoint, healthy) => observers.observe({ type: "triton_endpoint", endpoint, healthy }));
   const adapters = tritonModels(triton, config.triton.models, config.triton.timeouts.requestMs);
   const stt = config.streaming.realTimeProcessing ? adapters.stt : transcribeAtEnd(adapters.stt);
   const models = observedModels({ ...adapters, stt }, config.triton.models, observers);
   const defaults = sessionDefaults(config.pipeline);
+  const ownership = new SessionOwnership(storage.cache, { instanceId: instanceId(), leaseS: OWNER_LEASE_S, keyPrefix: config.redis.keyPrefix }, log);
+  log.info({ instance_id: ownership.instanceId }, "session leases held as this instance");
   const sessions = new SessionManager({
     models,
     store: pipelineStore(storage),
@@ -77,6 +82,9 @@ export function voiceExtension(services: Services, triton: TritonClient): Pipeli
     resumeWindowMs: config.pipeline.resumeWindowS * 1000,
     chatTemplate: chatTemplate(config.pipeline.chatTemplate),
     observers,
+    limits: { sessionsPerUser: config.quotas.sessionsPerUser, sessionsPerKey: config.quotas.sessionsPerKey },
+    maxPendingWrites: config.quotas.maxPendingWrites,
+    ownership,
   });
   const ws = webSocketEndpoints({
     sessions,
@@ -86,10 +94,14 @@ export function voiceExtension(services: Services, triton: TritonClient): Pipeli
       idleTimeoutMs: config.streaming.timeoutS * 1000,
       maxBufferedBytes: config.pipeline.maxBufferedBytes,
       pingIntervalMs: config.pipeline.pingIntervalS * 1000,
+      turns: { ratePerSecond: config.quotas.turnsPerSecond, burst: config.quotas.turnBurst },
+      maxQueuedMessages: config.quotas.maxQueuedMessages,
     },
+    connectionsPerIp: config.quotas.connectionsPerIp,
   });
   const http = inferenceRoutes({
     ...models,
+    log,
     chatTemplate: chatTemplate(config.pipeline.chatTemplate),
     defaults: {
       voice: defaults.voice,
@@ -101,11 +113,20 @@ export function voiceExtension(services: Services, triton: TritonClient): Pipeli
     },
   });
   lifecycle.onShutdown("voice sessions", async () => {
-    ws.shutdown();
+    // The listener is closed and /ready answers 503 already: no new clients arrive.
+    await sessions.drain(config.server.drainMs);
+    // A reply still running is stored as heard, and its client told, while the socket is open.
     await sessions.endAll("shutdown");
+    ws.shutdown();
+    await ownership.close();
   });
   if (!config.streaming.enabled) return { routes: [streamingDisabled(), http] };
   return { routes: [ws.routes, http], websocket: ws.websocket };
+}
+
+/** Names this process in the session leases it holds: readable in Redis, unique across restarts. */
+function instanceId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
 }
 
 /** Mounted first, so the streaming paths answer 503 instead of reaching their handlers. */

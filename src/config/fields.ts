@@ -77,19 +77,6 @@ export function optionalUrl(schemes: readonly string[]) {
     .optional();
 }
 
-/** host:port, as gRPC targets are written. */
-export function hostPortField(fallback: string) {
-  const message = "expected host:port (e.g. 127.0.0.1:8101)";
-  return z
-    .string({ error: message })
-    .regex(/^[A-Za-z0-9.\-_]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, { error: message })
-    .refine((value) => {
-      const port = Number(value.slice(value.lastIndexOf(":") + 1));
-      return port >= 1 && port <= 65535;
-    }, { error: message })
-    .default(fallback);
-}
-
 /**
  * A list of host:port addresses; the environment spells it comma-separated ("a:26379,b:26379"),
  * YAML as a list. Empty (or unset) = no addresses. A bad entry is named in the one error for the list.
@@ -110,13 +97,13 @@ export function hostPortListField() {
     .default([]);
 }
 
-function isHostPort(value: string): boolean {
+export function isHostPort(value: string): boolean {
   if (!/^[A-Za-z0-9.\-_]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(value)) return false;
   const port = Number(value.slice(value.lastIndexOf(":") + 1));
   return port >= 1 && port <= 65535;
 }
 
-/** Splits "host:port" (or "[v6]:port") as validated by hostPortField / hostPortListField. */
+/** Splits "host:port" (or "[v6]:port") as validated by hostPortListField. */
 export function splitHostPort(address: string): { host: string; port: number } {
   const colon = address.lastIndexOf(":");
   return { host: address.slice(0, colon).replace(/^\[|\]$/g, ""), port: Number(address.slice(colon + 1)) };

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Writable } from "node:stream";
+import { DrizzleQueryError } from "drizzle-orm/errors";
 import { createLogger, requestLogger, sessionLogger } from "./index.ts";
 
 function capture() {
@@ -39,6 +40,26 @@ describe("logging", () => {
     expect(text).not.toContain("pw2");
     expect(text).not.toContain("topsecret");
     expect(lines[0]!.password).toBe("[redacted]");
+  });
+
+  test("a credential in a logged URL's query (the WebSocket's ?token=) is censored, and so are Authorization headers", () => {
+    const { lines, logger } = capture();
+    logger.info({ url: "http://h:8000/ws/stream?token=eyJ.secret.sig&a=1", req: { headers: { authorization: "Bearer k-secret" } } }, "upgrade");
+    const text = JSON.stringify(lines[0]);
+    expect(text).not.toContain("secret");
+    expect(lines[0]!.url).toBe("http://h:8000/ws/stream?token=[redacted]&a=1");
+  });
+
+  test("a failed query is logged without its parameters, which hold users' words", () => {
+    const { lines, logger } = capture();
+    const cause = Object.assign(new Error("invalid byte sequence for encoding \"UTF8\": 0x00"), { code: "22021" });
+    const error = new DrizzleQueryError("insert into messages (content) values ($1)", ["my bank PIN is 4711"], cause);
+    logger.error({ err: error }, "storing the user's message failed");
+    const text = JSON.stringify(lines[0]);
+    expect(text).not.toContain("4711");
+    // What an operator needs stays: the statement and the database's reason.
+    expect(text).toContain("insert into messages");
+    expect(text).toContain("22021");
   });
 
   test("level filters lines", () => {

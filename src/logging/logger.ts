@@ -25,11 +25,36 @@ function loggerOptions(config: Config["log"]): LoggerOptions {
     redact: { paths: redactPaths, censor: "[redacted]" },
     timestamp: pino.stdTimeFunctions.isoTime,
     serializers: {
-      err: pino.stdSerializers.err,
+      err: (value: unknown) => pino.stdSerializers.err(withoutQueryParameters(value) as Error),
       url: (value: unknown) => (typeof value === "string" ? redactUrl(value) : value),
     },
     formatters: { level: (label) => ({ level: label }) },
   };
+}
+
+/**
+ * Drizzle's failed-query error carries the statement's parameters (in `params` and in its message
+ * and stack), and those are users' words: the copy that is logged keeps the statement and the
+ * database's reason (the cause), and says the parameters were left out.
+ */
+function withoutQueryParameters(value: unknown, depth = 0): unknown {
+  if (!(value instanceof Error) || depth > 5) return value;
+  const cause = withoutQueryParameters((value as { cause?: unknown }).cause, depth + 1);
+  if (!("params" in value) || !("query" in value)) {
+    if (cause === (value as { cause?: unknown }).cause) return value;
+    const copy = Object.assign(Object.create(Object.getPrototypeOf(value)), value, { cause }) as Error;
+    copy.message = value.message;
+    copy.stack = value.stack;
+    return copy;
+  }
+  const message = `Failed query: ${String(value.query)}\nparams: [left out: they hold users' words]`;
+  const scrubbed = new Error(message, { cause });
+  scrubbed.name = value.name;
+  // The database's error code (SQLSTATE) says what went wrong; the serializer would not show the cause's.
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  if (code !== undefined) Object.assign(scrubbed, { code });
+  scrubbed.stack = `${value.name}: ${message}\n${(value.stack ?? "").split("\n").filter((line) => /^\s+at /.test(line)).join("\n")}`;
+  return scrubbed;
 }
 
 /** The pretty printer is a dev dependency: loaded only when asked for, so production images need not ship it. */

@@ -54,7 +54,8 @@ export type PipelineEvent =
   | { kind: "reply_resumed"; turn: TurnView }
   /** A speculative final transcript was used, or discarded because the user went on (wasted work). */
   | { kind: "speculation"; outcome: SpeculationOutcome }
-  | { kind: "error"; code: ErrorCode; message: string; turn?: TurnView };
+  /** `fatal`: the session cannot go on (its conversation was deleted); it ends after the client is told. */
+  | { kind: "error"; code: ErrorCode; message: string; turn?: TurnView; fatal?: boolean };
 
 export type EventKind = PipelineEvent["kind"];
 export type EventOf<K extends EventKind> = Extract<PipelineEvent, { kind: K }>;

@@ -38,10 +38,18 @@ export interface SynthesisKey {
   audioFormat: string;
 }
 
+/** The session's conversation no longer exists (it was deleted): no turn of the session can go on. */
+export class ConversationGoneError extends Error {
+  override readonly name = "ConversationGoneError";
+  constructor(readonly conversationId: string) {
+    super(`conversation ${conversationId} was deleted`);
+  }
+}
+
 export interface PipelineStore {
-  /** Recent turns of the conversation, oldest first, within the configured budget. */
+  /** Recent turns of the conversation, oldest first, within the configured budget. Throws ConversationGoneError once it is deleted. */
   context(conversationId: string): Promise<ContextMessage[]>;
-  /** Durable before it resolves. */
+  /** Durable before it resolves. Throws ConversationGoneError once the conversation is deleted. */
   appendMessage(conversationId: string, message: NewMessage): Promise<{ id: string }>;
   recordTranscription(sessionRowId: string, record: TranscriptionRecord): Promise<void>;
   cachedSynthesis(key: SynthesisKey): Promise<CachedSynthesis | undefined>;
@@ -59,6 +67,8 @@ export interface SessionStore {
   startSession(row: { sessionId: string; userId: string; conversationId: string; type: string }): Promise<{ rowId: string }>;
   /** Marks the session ended; the duration is measured by the database from its start. */
   endSession(sessionId: string, status: string): Promise<void>;
+  /** The session was resumed after its instance shut down: it is active again. */
+  reopenSession(sessionId: string): Promise<void>;
 }
 
 /** What another server instance needs to take a session over. */
@@ -93,4 +103,47 @@ export interface SessionStatePort {
   clearAudio(sessionId: string): void;
   /** Writes appends still held back for batching (before shutdown, so another instance sees them). */
   flush(): Promise<void>;
+  /**
+   * Records how far a reply has got (`session:{id}:reply`), so that if this instance dies the session's
+   * next owner can store it as heard. Coalesced; fire-and-forget on the hot path.
+   */
+  replyProgress(sessionId: string, progress: ReplyProgress): void;
+  /**
+   * Before storing a reply: true unless another instance has taken it over (and stores it itself).
+   * Exactly one of the two stores it. Forgets the reply's progress either way.
+   */
+  claimReply(sessionId: string, turnId: string): Promise<boolean>;
+  /** The replies a previous owner left unfinished, taken atomically (one taker gets them). */
+  takeOrphanedReplies(sessionId: string): Promise<ReplyProgress[]>;
+}
+
+/** A reply in progress, as a successor needs it to store what was heard. */
+export interface ReplyProgress {
+  turnId: string;
+  /** The text of the reply audio sent so far: what the client will have played. */
+  heardText: string;
+  heardMs: number;
+  /** The reply as generated (and sent as text) so far. */
+  text: string;
+  tokens: number;
+}
+
+/**
+ * Which instance owns a live session: a lease (`session:{id}:owner`) renewed while the session lives
+ * here, and a notice to every instance when a session changes hands, so a previous owner lets go.
+ */
+export interface SessionOwnershipPort {
+  readonly instanceId: string;
+  /** How often the owner renews its leases. */
+  readonly renewIntervalMs: number;
+  /** Records this instance as the owner and tells the others, so a previous owner lets go. */
+  claim(sessionId: string): Promise<void>;
+  /** Renews this instance's leases; returns the sessions another instance has taken over meanwhile. */
+  renew(sessionIds: string[]): Promise<string[]>;
+  /** Whether another instance holds the session's lease now. */
+  ownedElsewhere(sessionId: string): Promise<boolean>;
+  /** Gives the lease up, if it is still this instance's. */
+  release(sessionId: string): Promise<void>;
+  /** `listener` hears of each session another instance claims. */
+  onTakenOver(listener: (sessionId: string) => void): void;
 }

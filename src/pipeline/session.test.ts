@@ -8,7 +8,7 @@ import pino from "pino";
 import { FakeLlm, FakeStt, FakeTts, FakeTurnDetector, FakeVad, fakeAudio } from "../inference/fakes";
 import { float32ToPcm16 } from "../audio/pcm";
 import { type Observation, type ObservationOf, type ObservationType, Observers } from "../telemetry/events";
-import type { NewMessage, PipelineStore, SessionStatePort } from "./ports";
+import { ConversationGoneError, type NewMessage, type PipelineStore, type SessionStatePort } from "./ports";
 import { VoiceSession } from "./session";
 import type { ResolvedSettings } from "./settings";
 import { chatTemplate } from "./text/chat-template";
@@ -38,6 +38,9 @@ function memoryStore() {
 const noState: SessionStatePort = {
   save: async () => {},
   reserveSeq: async (_id, floor, count) => floor + count,
+  replyProgress: () => {},
+  claimReply: async () => true,
+  takeOrphanedReplies: async () => [],
   load: async () => undefined,
   remove: async () => {},
   appendReplay: () => {},
@@ -63,7 +66,7 @@ function session(overrides: Parameters<typeof testOptions>[0] = {}, observers = 
     repetitionPenalty: 1,
   };
   const snapshot = { sessionId: crypto.randomUUID(), userId: "u", conversationId: "c", sessionRowId: "r", resumeToken: "t", startedAt: Date.now() };
-  const deps = { models, store, state: noState, log: pino({ level: "silent" }), chunkBytes: 3200, audioLeadMs: 200, replayLimit: 100, chatTemplate: chatTemplate("chatml"), observers };
+  const deps = { models, store, state: noState, log: pino({ level: "silent" }), chunkBytes: 3200, audioLeadMs: 200, replayLimit: 100, chatTemplate: chatTemplate("chatml"), observers, maxPendingWrites: 4 };
   const voice = new VoiceSession(snapshot, settings, deps);
   const sent: Sent[] = [];
   voice.attach({ send: (json) => sent.push(JSON.parse(json) as Sent) });
@@ -86,6 +89,32 @@ function session(overrides: Parameters<typeof testOptions>[0] = {}, observers = 
 }
 
 describe("a session on fake models", () => {
+  test("a second connection takes the session over: the first is told it was replaced and gets nothing more", async () => {
+    const s = session();
+    const replaced: string[] = [];
+    const first: Sent[] = [];
+    const second: Sent[] = [];
+    s.voice.attach({ send: (json) => first.push(JSON.parse(json) as Sent), replaced: () => replaced.push("first") });
+    s.voice.attach({ send: (json) => second.push(JSON.parse(json) as Sent), replaced: () => replaced.push("second") });
+    expect(replaced).toEqual(["first"]);
+    s.voice.handle({ type: "ping", data: { timestamp: 7 } });
+    expect(second.map((m) => m.type)).toEqual(["pong"]);
+    expect(first).toEqual([]);
+    await s.voice.end();
+  });
+
+  test("released (taken over elsewhere): the client is told, and nothing more is sent or numbered", async () => {
+    const s = session();
+    const replaced: number[] = [];
+    s.voice.attach({ send: (json) => s.sent.push(JSON.parse(json) as Sent), replaced: () => replaced.push(1) });
+    s.voice.handle({ type: "ping" });
+    const before = s.sent.length;
+    await s.voice.release();
+    expect(replaced).toEqual([1]);
+    s.voice.handle({ type: "ping" });
+    expect(s.sent.length).toBe(before);
+  });
+
   test("a typed question gets text, paced audio and a stored, complete reply", async () => {
     const s = session();
     s.voice.handle({ type: "text", data: { text: "hello" } });
@@ -224,6 +253,117 @@ describe("what a session reports to the observer seam", () => {
     await s.until(() => s.of("error").length === 1, "error");
     expect(s.observed("error").map((e) => e.code)).toEqual(["inference_failed"]);
     expect(s.observed("turn_ended").map((t) => t.outcome)).toEqual(["failed"]);
+    await s.voice.end();
+  });
+});
+
+describe("abuse (issue 12)", () => {
+  test("ending a session does not wait behind audio the VAD has not answered: queued work is dropped (defect 3)", async () => {
+    const s = session();
+    // A VAD that answers nothing until it is aborted: as Triton does when every sequence slot is taken.
+    s.models.vad.open = () => ({
+      push: (_samples, signal) =>
+        new Promise((_resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error("DEADLINE_EXCEEDED")), 30_000);
+          signal?.addEventListener("abort", () => {
+            clearTimeout(timer);
+            reject(signal.reason);
+          });
+        }),
+      close: async () => {},
+    });
+    for (let i = 0; i < 20; i++) s.voice.pushAudio(float32ToPcm16(fakeAudio.noise(20)));
+    s.voice.handle({ type: "utterance_end" });
+    await Bun.sleep(50);
+    const started = performance.now();
+    await s.voice.end();
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  test("a burst of texts keeps at most one LLM request open, and superseded turns send none (defect 6)", async () => {
+    const s = session();
+    let open = 0;
+    let most = 0;
+    const requests: string[] = [];
+    const reply = s.models.llm.reply;
+    s.models.llm.stream = async function* (request, signal) {
+      requests.push(request.prompt);
+      open += 1;
+      most = Math.max(most, open);
+      try {
+        for (const word of reply.split(/(?<= )/)) {
+          // A cancelled request takes a while to wind down at Triton, as a real one does.
+          await Bun.sleep(20);
+          if (signal?.aborted) {
+            await Bun.sleep(30);
+            signal.throwIfAborted();
+          }
+          yield word;
+        }
+      } finally {
+        open -= 1;
+      }
+    };
+    for (let i = 0; i < 30; i++) s.voice.handle({ type: "text", data: { text: `question ${i}` } });
+    await s.until(() => s.of("response_complete").length === 1, "the last reply");
+    expect(most).toBe(1);
+    expect(requests.length).toBeLessThan(5);
+    expect(requests.at(-1)).toContain("question 29");
+    await s.voice.end();
+  });
+
+  test("a session whose messages cannot be stored as fast as it sends turns is refused more turns (defect 5)", async () => {
+    const s = session();
+    const stuck = Promise.withResolvers<void>();
+    const store = s.voice["deps"].store;
+    const append = store.appendMessage.bind(store);
+    let waiting = 0;
+    let mostWaiting = 0;
+    store.appendMessage = async (conversation, message) => {
+      mostWaiting = Math.max(mostWaiting, ++waiting);
+      await stuck.promise;
+      waiting -= 1;
+      return append(conversation, message);
+    };
+    for (let i = 0; i < 12; i++) {
+      s.voice.handle({ type: "text", data: { text: `question ${i}` } });
+      await Bun.sleep(30);
+    }
+    await s.until(() => s.of("error").some((e) => e.data.code === "rate_limited"), "rate_limited");
+    const refused = s.of("error").filter((e) => e.data.code === "rate_limited");
+    expect(String(refused[0]!.data.message)).toMatch(/waiting to be stored/);
+    expect(mostWaiting).toBeLessThanOrEqual(4);
+    stuck.resolve();
+    await s.voice.end();
+  });
+
+  test("a failed model is reported without internals: no address, no driver text (defect 7)", async () => {
+    const s = session();
+    s.models.llm.stream = async function* () {
+      yield* [];
+      throw new Error("14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED 127.0.0.1:8111");
+    };
+    s.voice.handle({ type: "text", data: { text: "hello" } });
+    await s.until(() => s.of("error").length === 1, "error");
+    const message = String(s.of("error")[0]!.data.message);
+    expect(message).not.toMatch(/127\.0\.0\.1|8111|ECONNREFUSED/);
+    expect(message).toMatch(/^llm: the inference server is unavailable/);
+    await s.voice.end();
+  });
+
+  test("a deleted conversation ends the session with a clear error instead of failing every turn (defect 7)", async () => {
+    const s = session();
+    const store = s.voice["deps"].store;
+    store.context = async () => {
+      throw new ConversationGoneError("c");
+    };
+    const over: string[] = [];
+    s.voice.attach({ send: (json) => s.sent.push(JSON.parse(json)), sessionOver: (reason) => over.push(reason) });
+    s.voice.handle({ type: "text", data: { text: "hello" } });
+    await s.until(() => over.length === 1, "the session ending");
+    const [error] = s.of("error");
+    expect(error!.data).toMatchObject({ code: "conversation_deleted", recoverable: false });
+    expect(s.of("error").filter((e) => e.data.code === "inference_failed")).toEqual([]);
     await s.voice.end();
   });
 });

@@ -21,6 +21,7 @@ import { SentenceStage } from "./stages/sentences";
 import { TtsStage } from "./stages/tts";
 import type { ChatTemplate } from "./text/chat-template";
 import { TurnTaking } from "./turn-taking/turn-taking";
+import { WriteBacklog } from "./write-backlog";
 
 const MODEL_SAMPLE_RATE = 16000;
 
@@ -45,11 +46,17 @@ export interface SessionDeps {
   /** How the LLM expects a conversation to be written. */
   chatTemplate: ChatTemplate;
   observers: Observers;
+  /** Conversation writes that may be under way at once; a turn beyond them is refused (quotas.maxPendingWrites). */
+  maxPendingWrites: number;
 }
 
 /** Where a session's messages go while a client is connected. */
 export interface Transport {
   send(json: string): void;
+  /** The session cannot go on (its conversation was deleted): end it and close, `reason` says why. */
+  sessionOver?(reason: string): void;
+  /** Another connection resumed the session (here or on another instance): close, the session is no longer this one's. */
+  replaced?(): void;
 }
 
 export class VoiceSession {
@@ -65,6 +72,9 @@ export class VoiceSession {
   private readonly output: ReplyOutput;
   private readonly observer: SessionObserver;
   private ended = false;
+  /** Taken over by another instance: this copy sends nothing more. */
+  private released = false;
+  private closing?: Promise<void>;
 
   constructor(
     readonly snapshot: Omit<SessionSnapshot, "settings" | "lastSeq">,
@@ -77,10 +87,13 @@ export class VoiceSession {
     this.seq = seqs.after;
     this.seqCeiling = seqs.ceiling;
     const current = () => this.settings;
-    const { models, store } = deps;
+    const { models } = deps;
+    const writes = new WriteBacklog(deps.store, deps.maxPendingWrites);
+    const store = writes.store;
     this.turnTaking = new TurnTaking({ vad: models.vad, stt: models.stt, turn: models.turn, settings: current });
     this.output = new ReplyOutput({
       send: (message) => this.send(message),
+      sessionOver: (reason) => this.transport?.sessionOver?.(reason),
       store,
       reporter: this.turnTaking,
       settings: current,
@@ -88,12 +101,16 @@ export class VoiceSession {
       chunkBytes: deps.chunkBytes,
       audioLeadMs: deps.audioLeadMs,
       log: deps.log,
+      journal: {
+        record: (progress) => deps.state.replyProgress(snapshot.sessionId, progress),
+        claim: (turnId) => deps.state.claimReply(snapshot.sessionId, turnId),
+      },
     });
     this.observer = new SessionObserver(deps.observers, { sessionId: snapshot.sessionId, conversationId: snapshot.conversationId });
     this.pipeline = new Pipeline(
       [
         this.turnTaking,
-        new ConversationStage({ store, settings: current, conversationId: () => snapshot.conversationId, sessionRowId: () => snapshot.sessionRowId }),
+        new ConversationStage({ store, writes, settings: current, conversationId: () => snapshot.conversationId, sessionRowId: () => snapshot.sessionRowId }),
         new LlmStage(models.llm, current, deps.chatTemplate),
         new SentenceStage(),
         new TtsStage(models.tts, store, current),
@@ -112,8 +129,32 @@ export class VoiceSession {
     return this.ended;
   }
 
+  /** A reply is being produced, delivered or stored: a draining instance waits for it. */
+  get replying(): boolean {
+    return this.turnTaking.replying || this.output.busy;
+  }
+
+  get attached(): boolean {
+    return this.transport !== undefined;
+  }
+
+  /** Binds a connection; one that was bound before is told it has been replaced (it closes with 4003). */
   attach(transport: Transport): void {
+    const previous = this.transport;
     this.transport = transport;
+    if (previous && previous !== transport) previous.replaced?.();
+  }
+
+  /**
+   * Another instance took the session over: the client here is dropped (4003), nothing more is sent
+   * or numbered, and the pipeline stops; a reply in progress is stored as heard.
+   */
+  async release(): Promise<void> {
+    this.released = true;
+    const transport = this.transport;
+    this.transport = undefined;
+    transport?.replaced?.();
+    await this.end();
   }
 
   detach(transport: Transport): void {
@@ -122,6 +163,7 @@ export class VoiceSession {
 
   /** Stamps the next sequence number, keeps the message for resume, and sends it if connected. */
   send(message: OutgoingMessage): void {
+    if (this.released) return;
     const json = JSON.stringify({ type: message.type, seq: ++this.seq, data: message.data });
     if (this.seqCeiling - this.seq <= SEQ_BLOCK / 2) this.reserveSeqs();
     this.replay.push({ seq: this.seq, json });
@@ -202,14 +244,30 @@ export class VoiceSession {
    * Ends the session: a reply in progress is interrupted and stored as heard, Triton sequences
    * are released. Resolves with the session's duration in seconds.
    */
-  async end(): Promise<number> {
+  async end(waitMs = Number.POSITIVE_INFINITY): Promise<number> {
     if (!this.ended) {
       this.ended = true;
+      // Work still queued (audio, a text) is dropped, not waited for: `stop` answers at once.
+      this.pipeline.discardQueued();
+      this.turnTaking.stopListening();
       this.pipeline.push({ kind: "interrupt_request", reason: "client" });
-      await this.pipeline.drained();
-      await this.output.settled();
-      await this.pipeline.close();
+      this.closing = (async () => {
+        await this.pipeline.drained();
+        await this.output.settled();
+        await this.pipeline.close();
+      })();
     }
+    // A model request that does not answer (a hung Triton) must not hold the client: past waitMs the
+    // rest (storing the interrupted reply, releasing Triton sequences) finishes in the background.
+    await withinMs(this.closing!, waitMs);
     return (Date.now() - this.snapshot.startedAt) / 1000;
   }
+}
+
+/** Resolves when `work` does or after `ms`, whichever is first. */
+async function withinMs(work: Promise<void>, ms: number): Promise<void> {
+  if (!Number.isFinite(ms)) return work;
+  let timer: Timer | undefined;
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

@@ -30,6 +30,7 @@ export function applySettings(current: ResolvedSettings, patch: SessionSettings)
       vad: {
         threshold: patch.vad?.threshold ?? vad.threshold,
         minSpeechMs: patch.vad?.min_speech_ms ?? vad.minSpeechMs,
+        releaseAfterMs: vad.releaseAfterMs,
       },
       endpointing: {
         mode: patch.turn_detection?.mode ?? endpointing.mode,

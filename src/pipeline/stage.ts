@@ -4,6 +4,7 @@
  * synthesis) runs as a task that forwards events when they are ready.
  */
 import type { Logger } from "pino";
+import { publicReason } from "../inference/public-reason";
 import { type PipelineEvent, isStale, isSystemEvent } from "./events";
 
 export type EventSink = (event: PipelineEvent) => void;
@@ -19,6 +20,7 @@ export abstract class Stage {
   abstract readonly name: string;
   private next: EventSink = () => {};
   private queue: Promise<void> = Promise.resolve();
+  private generation = 0;
   protected log!: Logger;
 
   attach(next: EventSink, log: Logger): void {
@@ -32,7 +34,13 @@ export abstract class Stage {
       this.run(event);
       return;
     }
-    this.queue = this.queue.then(() => this.run(event));
+    const generation = this.generation;
+    this.queue = this.queue.then(() => (generation === this.generation ? this.run(event) : undefined));
+  }
+
+  /** Drops every event still waiting (the session is ending): only the one being handled finishes. */
+  discardQueued(): void {
+    this.generation += 1;
   }
 
   /** Resolves once everything queued so far has been handled. */
@@ -52,10 +60,10 @@ export abstract class Stage {
 
   /** Reports a failure downstream as an error event the client will see. */
   protected fail(error: unknown, event?: PipelineEvent): void {
-    const message = error instanceof Error ? error.message : String(error);
     const turn = event && "turn" in event ? event.turn : undefined;
     this.log.error({ err: error, event: event?.kind }, "stage failed");
-    this.forward({ kind: "error", code: "inference_failed", message: `${this.name}: ${message}`, turn });
+    // The client learns what kind of failure it was; addresses and driver text stay in the server log.
+    this.forward({ kind: "error", code: "inference_failed", message: `${this.name}: ${publicReason(error)}`, turn });
   }
 
   /** Frees per-session resources (Triton sequences). */
@@ -95,6 +103,11 @@ export class Pipeline {
     if (!first) return;
     this.onHop?.("input", first.name, 0, event);
     first.receive(event);
+  }
+
+  /** Drops the events waiting in every stage (see Stage.discardQueued). */
+  discardQueued(): void {
+    for (const stage of this.stages) stage.discardQueued();
   }
 
   /** Waits until every stage has handled what it had queued (used at shutdown and in tests). */

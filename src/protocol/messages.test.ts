@@ -38,6 +38,40 @@ describe("parseClientMessage", () => {
     expect(CLIENT_MESSAGE_TYPES.length).toBe(10);
   });
 
+  test("a NUL character is refused at the boundary in every text field (PostgreSQL cannot store it)", () => {
+    const cases = [
+      '{"type":"text","data":{"text":"en\\u0000"}}',
+      '{"type":"start","data":{"language":"en\\u0000"}}',
+      '{"type":"config","data":{"system_prompt":"be brief\\u0000"}}',
+      '{"type":"config","data":{"voice":"joe\\u0000"}}',
+      '{"type":"utterance_end","data":{"transcription":"hi\\u0000there"}}',
+    ];
+    for (const raw of cases) {
+      const result = parseClientMessage(raw);
+      expect(result.ok).toBe(false);
+      if (result.ok) continue;
+      expect(result.code).toBe("invalid_message");
+      // A language tag has no room for control characters at all, so it is refused by its pattern.
+      expect(result.message).toMatch(raw.includes("language") ? /language: use a language tag/ : /NUL/);
+    }
+  });
+
+  test("a language must look like a language tag", () => {
+    expect(parseClientMessage('{"type":"start","data":{"language":"en-US"}}').ok).toBe(true);
+    const result = parseClientMessage('{"type":"start","data":{"language":"e n;"}}');
+    expect(result.ok).toBe(false);
+  });
+
+  test("an unknown type is named, but never echoed in full", () => {
+    const huge = "x".repeat(200_000);
+    const result = parseClientMessage(JSON.stringify({ type: huge }));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.code).toBe("unknown_type");
+    expect(result.message.length).toBeLessThan(400);
+    expect(result.message).toMatch(/unknown message type "xxxx.*…/);
+  });
+
   test("server messages need a sequence number", () => {
     expect(ServerMessage.safeParse({ type: "pong", data: { timestamp: 1 } }).success).toBe(false);
     expect(ServerMessage.safeParse({ type: "pong", seq: 3, data: { timestamp: 1 } }).success).toBe(true);

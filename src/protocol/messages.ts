@@ -35,6 +35,8 @@ export const CLOSE_CODES = {
   idleTimeout: 4000,
   slowConsumer: 4001,
   resumeFailed: 4002,
+  /** Another socket resumed this session (here or on another instance); this one no longer receives it. */
+  sessionReplaced: 4003,
 } as const;
 
 export const SUPPORTED_SAMPLE_RATES = [8000, 16000, 22050, 24000, 44100, 48000] as const;
@@ -45,6 +47,20 @@ const sampleRate = z
     message: `sample rate must be one of ${SUPPORTED_SAMPLE_RATES.join(", ")}`,
   })
   .meta({ enum: [...SUPPORTED_SAMPLE_RATES] });
+
+/**
+ * Text the server stores or passes on. PostgreSQL's text type cannot hold U+0000, so a NUL would
+ * make the store fail after the reply went out: refused here, at the boundary, instead.
+ */
+const text = () => z.string().refine((value) => !value.includes("\u0000"), { message: "must not contain a NUL character (U+0000)" });
+
+/** A BCP 47-style language tag: "en", "en-US", "zh-Hant". */
+const language = z
+  .string()
+  .min(2)
+  .max(16)
+  .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, "use a language tag such as en or en-US")
+  .meta({ description: "A language tag such as `en` or `en-US`." });
 
 const identifier = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:@-]+$/, "use letters, digits and _ . : @ -");
 
@@ -107,8 +123,8 @@ export type InterruptionSettings = z.infer<typeof InterruptionSettings>;
 /** Settings that `start` sets and `config` may change mid-session. */
 export const SessionSettings = z
   .object({
-    language: z.string().min(2).max(16),
-    voice: z.string().min(1).max(64),
+    language,
+    voice: text().min(1).max(64),
     speed: z.number().min(0.5).max(2),
     input_sample_rate: sampleRate,
     output_sample_rate: sampleRate,
@@ -116,7 +132,7 @@ export const SessionSettings = z
     vad: VadSettings,
     turn_detection: TurnDetectionSettings,
     interruption: InterruptionSettings,
-    system_prompt: z.string().max(LIMITS.maxSystemPromptChars),
+    system_prompt: text().max(LIMITS.maxSystemPromptChars),
     /** Without echo cancellation Morgan's own voice may reach the mic: barge-in then needs longer speech. */
     echo_cancellation: z.boolean(),
     max_response_tokens: z.number().int().min(1).max(1024),
@@ -148,12 +164,12 @@ export const AudioMessage = message(
 );
 export const TextMessage = message(
   "text",
-  z.object({ text: z.string().trim().min(1).max(LIMITS.maxTextChars) }).strict(),
+  z.object({ text: text().trim().min(1).max(LIMITS.maxTextChars) }).strict(),
 );
 export const UtteranceEndMessage = message(
   "utterance_end",
   /** A client that ran its own STT may pass the transcript; otherwise Morgan's STT finalises. */
-  z.object({ transcription: z.string().max(LIMITS.maxTextChars).optional() }).strict().optional(),
+  z.object({ transcription: text().max(LIMITS.maxTextChars).optional() }).strict().optional(),
 );
 export const StopMessage = message("stop", emptyData);
 export const ConfigMessage = message("config", SessionSettings);
@@ -216,8 +232,14 @@ export const ErrorCode = z.enum([
   "already_started",
   "invalid_audio",
   "resume_failed",
+  /** The connection's credential does not allow it: another user's id, or a conversation the token is not bound to. */
+  "forbidden",
   "inference_failed",
   "storage_failed",
+  /** A quota was exceeded (turns per second, queued messages, sessions per user or key); `message` says which. */
+  "rate_limited",
+  /** The session's conversation was deleted: the session ends. */
+  "conversation_deleted",
   "internal",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -267,7 +289,7 @@ export const ServerMessage = z.discriminatedUnion("type", [
   serverMessage("response_resumed", z.object({ turn_id: z.uuid() })),
   serverMessage(
     "interrupted",
-    z.object({ turn_id: z.uuid(), heard_text: z.string(), heard_ms: z.number(), reason: z.enum(["barge_in", "client"]) }),
+    z.object({ turn_id: z.uuid(), heard_text: z.string(), heard_ms: z.number(), reason: z.enum(["barge_in", "client", "server"]) }),
   ),
   serverMessage(
     "error",
@@ -275,6 +297,15 @@ export const ServerMessage = z.discriminatedUnion("type", [
   ),
   serverMessage("pong", z.object({ timestamp: z.number() })),
   serverMessage("session_ended", z.object({ session_id: z.uuid(), duration: z.number() })),
+  serverMessage(
+    "going_away",
+    z.object({
+      session_id: z.uuid(),
+      resume_token: z.string(),
+      /** Milliseconds until this instance closes the socket with 1001; a reply already started finishes first, if it can. */
+      deadline_ms: z.number().int().min(0),
+    }),
+  ),
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 export type ServerMessageType = ServerMessage["type"];
@@ -296,12 +327,20 @@ export function parseClientMessage(raw: string):
     return {
       ok: false,
       code: "unknown_type",
-      message: `unknown message type ${JSON.stringify(type ?? null)}; expected one of ${CLIENT_MESSAGE_TYPES.join(", ")}`,
+      message: `unknown message type ${echoed(type)}; expected one of ${CLIENT_MESSAGE_TYPES.join(", ")}`,
     };
   }
   const parsed = ClientMessage.safeParse(json);
   if (!parsed.success) return { ok: false, code: "invalid_message", message: describeIssues(type, parsed.error) };
   return { ok: true, message: parsed.data };
+}
+
+/** How much of a client's unknown `type` an error quotes: enough to recognise, never the whole frame back. */
+const MAX_ECHOED_CHARS = 64;
+
+function echoed(value: unknown): string {
+  const json = JSON.stringify(value ?? null) ?? "null";
+  return json.length <= MAX_ECHOED_CHARS ? json : `${json.slice(0, MAX_ECHOED_CHARS)}…`;
 }
 
 /** One readable line naming each offending field, e.g. `start: data.vad.threshold: Too big…`. */

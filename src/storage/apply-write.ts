@@ -10,6 +10,7 @@ import type {
   MessageAppendWrite,
   PendingWrite,
   SessionEndWrite,
+  SessionReopenWrite,
   SessionStartWrite,
   TranscriptionInsertWrite,
 } from "./pending-writes.ts";
@@ -124,6 +125,17 @@ export async function applySessionEnd(db: Database, write: SessionEndWrite): Pro
   return existing ?? null;
 }
 
+/**
+ * Reopens a session that an instance's shutdown ended, so the end of its resumed life is recorded.
+ * Only `shutdown` is undone: a session that completed or expired stays ended. Idempotent.
+ */
+export async function applySessionReopen(db: Database, write: SessionReopenWrite): Promise<void> {
+  await db
+    .update(streamingSessions)
+    .set({ status: "active", endedAt: null, durationMs: null, updatedAt: sql`now()` })
+    .where(and(eq(streamingSessions.sessionId, write.sessionId), eq(streamingSessions.status, "shutdown")));
+}
+
 export async function applyTranscriptionInsert(db: Database, write: TranscriptionInsertWrite): Promise<void> {
   await db
     .insert(audioTranscriptions)
@@ -157,6 +169,9 @@ export async function applyPendingWrite(db: Database, write: PendingWrite): Prom
       return;
     case "session.end":
       await applySessionEnd(db, write);
+      return;
+    case "session.reopen":
+      await applySessionReopen(db, write);
       return;
     case "transcription.insert":
       await applyTranscriptionInsert(db, write);

@@ -51,6 +51,12 @@ export interface SessionEndWrite {
   endedAt: string;
 }
 
+/** A session resumed after its instance shut down is active again (its `shutdown` end undone). */
+export interface SessionReopenWrite {
+  kind: "session.reopen";
+  sessionId: string;
+}
+
 export interface TranscriptionInsertWrite {
   kind: "transcription.insert";
   id: string;
@@ -69,6 +75,7 @@ export type PendingWrite =
   | MessageAppendWrite
   | SessionStartWrite
   | SessionEndWrite
+  | SessionReopenWrite
   | TranscriptionInsertWrite;
 
 export const JOURNAL_FILE = "pending-writes.jsonl";

@@ -2,16 +2,19 @@
  * The voice pipeline's storage ports (src/pipeline/ports.ts) on top of Morgan's storage: the
  * three-tier conversation manager, the session repositories, the TTS cache and the session cache.
  */
-import type {
-  CachedSynthesis,
-  PipelineStore,
-  SessionSnapshot,
-  SessionStatePort,
-  SessionStore,
-  SynthesisKey,
+import {
+  ConversationGoneError,
+  type CachedSynthesis,
+  type PipelineStore,
+  type SessionSnapshot,
+  type SessionStatePort,
+  type SessionStore,
+  type SynthesisKey,
 } from "../pipeline/ports.ts";
+import { NotFoundError } from "./errors.ts";
 import type { Logger } from "pino";
 import { BatchedAppender } from "./batched-appender.ts";
+import { ReplyJournal } from "./reply-journal.ts";
 import { hashTtsText, type Storage } from "./index.ts";
 
 /** Replay entries reach Redis within this delay (a resume on another instance sees them after it). */
@@ -28,11 +31,11 @@ export function pipelineStore(storage: Storage): PipelineStore {
   });
   return {
     async context(conversationId) {
-      const messages = await storage.conversations.getContext(conversationId);
+      const messages = await storage.conversations.getContext(conversationId).catch(conversationGone(conversationId));
       return messages.map((m) => ({ role: m.role as "user" | "assistant" | "system", content: m.content }));
     },
     async appendMessage(conversationId, message) {
-      const stored = await storage.conversations.appendMessage(conversationId, message);
+      const stored = await storage.conversations.appendMessage(conversationId, message).catch(conversationGone(conversationId));
       return { id: stored.id };
     },
     async recordTranscription(sessionRowId, record) {
@@ -62,6 +65,14 @@ export function pipelineStore(storage: Storage): PipelineStore {
   };
 }
 
+/** The conversation manager's "not found" for the session's own conversation means it was deleted. */
+function conversationGone(conversationId: string) {
+  return (error: unknown): never => {
+    if (error instanceof NotFoundError && error.entity === "conversation") throw new ConversationGoneError(conversationId);
+    throw error;
+  };
+}
+
 export function sessionStore(storage: Storage): SessionStore {
   return {
     async openConversation(userId, conversationId) {
@@ -85,6 +96,9 @@ export function sessionStore(storage: Storage): SessionStore {
     },
     async endSession(sessionId, status) {
       await storage.streamingSessions.end(sessionId, status);
+    },
+    async reopenSession(sessionId) {
+      await storage.streamingSessions.reopen(sessionId);
     },
   };
 }
@@ -111,12 +125,14 @@ export function sessionState(storage: Storage, log: Logger): SessionStatePort {
     AUDIO_FLUSH_MS,
     warn("buffering audio"),
   );
+  const replies = new ReplyJournal(storage.cache, cache.sessionTtlS, () => storage.cache.mode === "redis", log);
   return {
     save: (snapshot) => cache.setState(snapshot.sessionId, snapshot),
     reserveSeq: (sessionId, floor, count) => cache.reserveSeq(sessionId, floor, count),
     load: async (sessionId) => (await cache.getState<SessionSnapshot>(sessionId)) ?? undefined,
     async remove(sessionId) {
       replay.discard(sessionId);
+      replies.discard(sessionId);
       audio.discard(sessionId);
       await cache.clearSession(sessionId);
     },
@@ -135,6 +151,9 @@ export function sessionState(storage: Storage, log: Logger): SessionStatePort {
     appendAudio(sessionId, pcm) {
       audio.add(sessionId, pcm);
     },
+    replyProgress: (sessionId, progress) => replies.record(sessionId, progress),
+    claimReply: (sessionId, turnId) => replies.claim(sessionId, turnId),
+    takeOrphanedReplies: (sessionId) => replies.takeOrphans(sessionId),
     clearAudio(sessionId) {
       audio.discard(sessionId);
       cache.clearAudio(sessionId).catch(warn("clearing the audio buffer"));

@@ -7,10 +7,10 @@
 import { createHash, randomUUID } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
-import { applySessionEnd, applySessionStart, applyTranscriptionInsert } from "./apply-write.ts";
+import { applySessionEnd, applySessionReopen, applySessionStart, applyTranscriptionInsert } from "./apply-write.ts";
 import type { DurableWriter } from "./durable-writer.ts";
 import { NotFoundError } from "./errors.ts";
-import type { SessionEndWrite, SessionStartWrite, TranscriptionInsertWrite } from "./pending-writes.ts";
+import type { SessionEndWrite, SessionReopenWrite, SessionStartWrite, TranscriptionInsertWrite } from "./pending-writes.ts";
 import { type StreamingSession, toStreamingSession } from "./records.ts";
 import { streamingSessions, ttsGenerations } from "./schema.ts";
 
@@ -68,6 +68,12 @@ export class StreamingSessionRepository {
     if (outcome.status === "queued") return null;
     if (!outcome.value) throw new NotFoundError("streaming session", sessionId);
     return toStreamingSession(outcome.value);
+  }
+
+  /** A session resumed after its instance shut down: `active` again, so its real end is recorded. Journaled while PostgreSQL is away. */
+  async reopen(sessionId: string): Promise<void> {
+    const write: SessionReopenWrite = { kind: "session.reopen", sessionId: idText.parse(sessionId) };
+    await this.writer.write(write, (db) => applySessionReopen(db, write));
   }
 
   async get(sessionId: string): Promise<StreamingSession | null> {

@@ -74,6 +74,8 @@ export type Observation =
    * journal), `rejected` when it answered with an error (a constraint, a wrong type).
    */
   | { type: "storage_error"; backend: "redis" | "postgres"; kind: "unavailable" | "rejected" }
+  /** A Triton endpoint (one of TRITON_URL's) started or stopped taking new requests; each is reported once at start. */
+  | { type: "triton_endpoint"; endpoint: string; healthy: boolean }
   | { type: "session_opened"; sessionId: string; resumed: boolean }
   | { type: "session_closed"; sessionId: string; status: string }
   | { type: "connection_opened" }

@@ -37,6 +37,15 @@ test("the storage tier gauge marks the one tier in use per component", async () 
   expect(await valueOf(metrics, "morgan_storage_tier", { component: "cache", tier: "redis" })).toBeUndefined();
 });
 
+test("the Triton endpoint gauge follows each endpoint's health", async () => {
+  const { observers, metrics } = setup();
+  observers.observe({ type: "triton_endpoint", endpoint: "10.0.0.1:8001", healthy: true });
+  observers.observe({ type: "triton_endpoint", endpoint: "10.0.0.2:8001", healthy: true });
+  observers.observe({ type: "triton_endpoint", endpoint: "10.0.0.1:8001", healthy: false });
+  expect(await valueOf(metrics, "morgan_triton_endpoint_healthy", { endpoint: "10.0.0.1:8001" })).toBe(0);
+  expect(await valueOf(metrics, "morgan_triton_endpoint_healthy", { endpoint: "10.0.0.2:8001" })).toBe(1);
+});
+
 test("live counts are read from the seam at scrape time", async () => {
   const { observers, metrics } = setup();
   let sessions = 3;

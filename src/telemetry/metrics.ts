@@ -29,6 +29,7 @@ export class MetricsObserver implements Observer {
     "session_closed",
     "storage_tier",
     "storage_error",
+    "triton_endpoint",
   ];
   readonly registry = new Registry();
   readonly #turns: Counter<"source" | "outcome">;
@@ -49,6 +50,7 @@ export class MetricsObserver implements Observer {
   readonly #sessionsClosed: Counter<"status">;
   readonly #tier: Gauge<"component" | "tier">;
   readonly #storageErrors: Counter<"backend" | "kind">;
+  readonly #tritonEndpoint: Gauge<"endpoint">;
 
   constructor(observers: Observers) {
     const registers = [this.registry];
@@ -93,6 +95,12 @@ export class MetricsObserver implements Observer {
       labelNames: ["backend", "kind"],
       registers,
     });
+    this.#tritonEndpoint = new Gauge({
+      name: "morgan_triton_endpoint_healthy",
+      help: "1 while a Triton endpoint (of TRITON_URL's list) takes new requests, 0 while its health probe fails",
+      labelNames: ["endpoint"],
+      registers,
+    });
   }
 
   observe(observation: Observation): void {
@@ -124,6 +132,8 @@ export class MetricsObserver implements Observer {
         return;
       case "storage_error":
         return this.#storageErrors.inc({ backend: observation.backend, kind: observation.kind });
+      case "triton_endpoint":
+        return this.#tritonEndpoint.set({ endpoint: observation.endpoint }, observation.healthy ? 1 : 0);
     }
   }
 

@@ -35,6 +35,7 @@ const EXPECTED = [
   "morgan_storage_tier",
   "morgan_storage_journal_depth",
   "morgan_storage_errors_total",
+  "morgan_triton_endpoint_healthy",
   "morgan_sessions_opened_total",
   "morgan_sessions_closed_total",
   "process_cpu_seconds_total",

@@ -3,7 +3,7 @@
  * adapters (src/inference/triton over @triton-client) or through Morgan (WebSocket text turn, SSE TTS
  * endpoint). Every variant times request → first piece and the gaps between pieces on the client.
  */
-import { TritonClient } from "@triton-client";
+import { modelServers } from "../../../src/inference/triton/index";
 import { TritonLanguageModel } from "../../../src/inference/triton/llm";
 import { TritonTextToSpeech } from "../../../src/inference/triton/tts";
 import { chatTemplate } from "../../../src/pipeline/text/chat-template";
@@ -73,8 +73,11 @@ export function sessionSettingsFor(spec: LlmRequestSpec) {
   return { system_prompt: spec.systemPrompt, max_response_tokens: spec.maxTokens, temperature: spec.temperature };
 }
 
+/** One Triton, not probed: every request goes to it, as with a plain client. */
+const DIRECT = { healthIntervalMs: 1000, healthTimeoutMs: 1000 };
+
 export async function llmDirect(job: Extract<Job, { kind: "llm-direct" }>): Promise<StreamResult> {
-  const client = new TritonClient({ url: job.tritonUrl });
+  const client = modelServers([job.tritonUrl], DIRECT);
   const llm = new TritonLanguageModel(client, { model: job.model, requestTimeoutMs: 60_000 });
   const request = morganGenerationRequest(job.request);
   try {
@@ -119,7 +122,7 @@ export async function llmWebSocket(job: Extract<Job, { kind: "llm-ws" }>): Promi
 }
 
 export async function ttsDirect(job: Extract<Job, { kind: "tts-direct" }>): Promise<StreamResult> {
-  const client = new TritonClient({ url: job.tritonUrl });
+  const client = modelServers([job.tritonUrl], DIRECT);
   const tts = new TritonTextToSpeech(client, { model: job.model, requestTimeoutMs: 60_000 });
   try {
     return await runStreams(job, async () => ({

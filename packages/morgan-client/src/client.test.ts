@@ -85,6 +85,20 @@ describe("MorganClient", () => {
     expect(states.slice(-2)).toEqual(["reconnecting", "connected"]);
   });
 
+  test("going_away then 1001: resumes at once, without the back-off delay; a jump in seq at the resumed notice is no gap", async () => {
+    const { client, network } = await startedClient(new FakeNetwork(), { reconnect: { initialDelayMs: 10_000, maxDelayMs: 10_000, random: () => 0.5 } });
+    network.last.deliver(JSON.stringify({ type: "going_away", seq: 2, data: { session_id: SESSION_ID, resume_token: "r".repeat(32), deadline_ms: 5000 } }));
+    network.last.drop(1001);
+    expect(client.state).toBe("reconnecting");
+    await until(() => network.sockets.length === 2 && network.last.messages().length === 1, 1000);
+    expect(network.last.messages()[0]).toMatchObject({ type: "resume", data: { last_seq: 2 } });
+    // Another instance took the session over: its numbers continue above the old owner's block.
+    network.last.deliver(sessionStarted(1003, true));
+    await until(() => client.state === "connected");
+    expect(client.stats).toMatchObject({ gaps: 0, resumes: 1, duplicatesDropped: 0 });
+    expect(client.lastSeq).toBe(1003);
+  });
+
   test("keeps trying with back-off while the server cannot be reached", async () => {
     const { client, network } = await startedClient();
     let refusals = 2;

@@ -79,6 +79,7 @@ const FINAL_CLOSE_CODES = new Set<number>([
   CLOSE_CODES.policyViolation,
   CLOSE_CODES.messageTooBig,
   CLOSE_CODES.resumeFailed,
+  CLOSE_CODES.sessionReplaced,
 ]);
 
 const OPEN = 1;
@@ -104,6 +105,8 @@ export class MorganClient extends Emitter<ClientEvents> {
   #closing = false;
   /** Control messages sent while reconnecting, flushed once the session is bound again. */
   #pending: ClientMessage[] = [];
+  /** The server said `going_away`: when its socket closes, resume at once (the balancer picks another instance). */
+  #movingOn = false;
   readonly #options: MorganClientOptions;
 
   constructor(options: MorganClientOptions) {
@@ -242,6 +245,7 @@ export class MorganClient extends Emitter<ClientEvents> {
     }
     if (message.type === "session_started") this.session = message.data;
     if (message.type === "session_ended") this.#closing = true;
+    if (message.type === "going_away") this.#movingOn = true;
     (this.emit as (type: string, value: ServerMessage) => void)(message.type, message);
     this.emit("message", message);
   }
@@ -284,9 +288,13 @@ export class MorganClient extends Emitter<ClientEvents> {
     const { initialDelayMs = 250, maxDelayMs = 5000, giveUpAfterMs = 60_000, random } = this.#options.reconnect ?? {};
     const session = this.session!;
     const began = Date.now();
+    // A drained server closed on purpose and nothing is wrong elsewhere: the first attempt need not wait.
+    const planned = this.#movingOn;
+    this.#movingOn = false;
     this.#setState("reconnecting", reason);
     for (let attempt = 0; !this.#closing; attempt++) {
-      await new Promise((r) => setTimeout(r, backoffDelay(attempt, { initialMs: initialDelayMs, maxMs: maxDelayMs, random })));
+      const delay = planned && attempt === 0 ? 0 : backoffDelay(attempt, { initialMs: initialDelayMs, maxMs: maxDelayMs, random });
+      await new Promise((r) => setTimeout(r, delay));
       if (this.#closing) return;
       if (Date.now() - began > giveUpAfterMs) {
         this.#setState("closed", `could not resume within ${Math.round(giveUpAfterMs / 1000)} s`);

@@ -8,11 +8,11 @@ import { LIMITS } from "../../protocol/messages";
 export const MESSAGE_NOTES: Record<string, string> = {
   start: "Opens a session. Every field is optional; `conversation_id` continues a conversation of the same user (`\"latest\"`: the one the user used last).",
   audio: "Base64 16-bit little-endian mono PCM at the session's input rate. Binary WebSocket frames carry the same bytes without base64.",
-  text: "A typed user turn: runs LLM → TTS without STT.",
+  text: "A typed user turn: runs LLM → TTS without STT. Turns (`text`, `utterance_end`, `interrupt`) are limited per session by a token bucket (`quotas.turnsPerSecond`, `quotas.turnBurst`); one over it is answered `rate_limited` and dropped.",
   utterance_end: "Ends the user's turn now instead of waiting for the VAD's silence; a `transcription` from a client-side STT replaces Morgan's.",
-  stop: "Ends the session: a reply in progress is stored as heard, `session_ended` follows, then the socket closes with 1000.",
+  stop: "Ends the session at once: work still queued (audio, texts) is dropped, a reply in progress is stored as heard, `session_ended` follows within a second, then the socket closes with 1000.",
   config: "Changes session settings mid-session (the settings of `start`); fields left out keep their current value.",
-  ping: "Answered with `pong` echoing `timestamp`.",
+  ping: "Answered with `pong` echoing `timestamp`, at once and behind no queued work; before `start` too (keep-alive belongs to the connection; that `pong` carries seq 0).",
   interrupt: "Barge-in by the client: the reply stops, cancelled at Triton, and `interrupted` says what was heard.",
   playback: "How many ms of the current reply the client has actually played; makes `interrupted.heard_text` exact. Send it every few hundred ms while a reply plays.",
   resume: "Re-attaches to a session after a dropped socket (on any instance) and replays every message after `last_seq`.",
@@ -25,9 +25,10 @@ export const MESSAGE_NOTES: Record<string, string> = {
   response_paused: "The user started speaking over the reply: pause playback and keep what is buffered. `response_resumed` (it was a cough or a \"mm\") or `interrupted` follows.",
   response_resumed: "No words followed the sound that paused the reply: play on from where it stopped.",
   interrupted: "The reply was cut short; `heard_text` is what the user heard and what is stored. Stop playback at once and drop what is buffered.",
-  error: "`recoverable: true` means the session goes on.",
+  error: "`recoverable: true` means the session goes on. `rate_limited`: a quota was exceeded and the message was dropped (its text says which, and when to retry). `conversation_deleted`: the session's conversation was deleted; `session_ended` follows and the socket closes.",
   pong: "Answer to `ping`.",
   session_ended: "The session is over; `duration` in seconds.",
+  going_away: "This server instance is shutting down (drain). It finishes the reply in progress, if it can within `deadline_ms`, then closes the socket with 1001. Reconnect through the same URL (the load balancer picks a live instance) and `resume` with these values and the last `seq`; nothing is lost.",
 };
 
 /** Field meanings, by `message.field` (nested fields dotted) or, shared by several messages, by field name. */
@@ -95,11 +96,14 @@ export const FIELD_NOTES: Record<string, string> = {
   cached_audio: "True when every sentence's audio came from the TTS cache.",
   heard_text: "What the user heard of the reply; stored as the reply.",
   heard_ms: "How much of the reply had played.",
-  reason: "`barge_in`: the user spoke over the reply; `client`: the client sent `interrupt` (or a new `text`).",
+  reason: "`barge_in`: the user spoke over the reply; `client`: the client sent `interrupt` (or a new `text`); `server`: the instance producing the reply died, and the session's new owner stored what had been sent (sent after the resumed `session_started`).",
   code: "Machine-readable error code (see Error codes).",
   message: "What went wrong, naming the field when input was invalid.",
   recoverable: "Whether the session continues.",
   duration: "Session length in seconds.",
+  deadline_ms: "Milliseconds until the server closes this socket with 1001.",
+  "going_away.session_id": "The session to resume on another instance.",
+  "going_away.resume_token": "The session's resume token (the one `session_started` gave).",
 };
 
 const SESSION = "0c3e5a1b-7d2f-4e8a-9b6c-1d2e3f4a5b6c";
@@ -142,4 +146,5 @@ export const EXAMPLES: Record<string, unknown> = {
   error: { type: "error", seq: 7, data: { code: "invalid_message", message: "config: data.speed: Too big: expected number to be <=2", recoverable: true } },
   pong: { type: "pong", seq: 8, data: { timestamp: 1764671400000 } },
   session_ended: { type: "session_ended", seq: 31, data: { session_id: SESSION, duration: 74.2 } },
+  going_away: { type: "going_away", seq: 32, data: { session_id: SESSION, resume_token: "k3J9xQ2mV8pL4wR7tZ1yB6nC", deadline_ms: 10000 } },
 };

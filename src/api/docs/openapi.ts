@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from "zod-openapi";
 import { Conversation, ConversationPage, ErrorBody, GenerateResult, HealthReport, LlmStreamEvents, MessagePage, TranscribeResult, TtsStreamEvents } from "../../protocol/rest";
+import { ClientTokenBody, ClientTokenResult } from "../routes/auth.ts";
 import { idParam, listQuery, messagesQuery } from "../routes/conversations.ts";
 import { GenerateBody, SpeakBody } from "../routes/inference.ts";
 
@@ -22,9 +23,17 @@ function sse(events: Record<string, z.ZodType>, description: string) {
   };
 }
 
+const denied = {
+  "401": error("No credential, or an invalid or expired one (docs/security.md)."),
+  "403": error("The credential may not do this: another user's data, a missing scope, or a refused Origin."),
+};
+
+/** Every route needs a credential (the document's `security`) unless it says `security: []`. */
 function op(summary: string, responses: ZodOpenApiResponsesObject, extra: Partial<ZodOpenApiOperationObject> = {}): ZodOpenApiOperationObject {
-  return { summary, responses, ...extra };
+  const isPublic = Array.isArray(extra.security) && extra.security.length === 0;
+  return { summary, responses: isPublic ? responses : { ...responses, ...denied }, ...extra };
 }
+const PUBLIC = { security: [] };
 
 const generate = op("Generate a reply (whole)", { "200": { description: "The generated text.", content: json(GenerateResult) }, "400": invalid, "502": error("The model failed.") }, {
   requestBody: { content: json(GenerateBody) },
@@ -45,12 +54,15 @@ export function openApiDocument(version: string): Record<string, unknown> {
     info: {
       title: "Morgan HTTP API",
       version,
-      description: "Conversations, health and direct model routes. The WebSocket voice protocol is described by /asyncapi.json and docs/protocol.md.",
+      description:
+        "Conversations, health and direct model routes. The WebSocket voice protocol is described by /asyncapi.json and docs/protocol.md. Credentials: Authorization: Bearer <API key or token>, unless Morgan runs with auth.mode none on loopback (docs/security.md).",
     },
+    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "An API key, a JWT from the configured identity provider, or a client token from POST /v1/auth/client-token." } } },
+    security: [{ bearer: [] }],
     servers: [{ url: "http://localhost:8000" }],
     paths: {
-      "/health": { get: op("Dependency report", { "200": { description: "Status of PostgreSQL, Redis and Triton.", content: json(HealthReport) } }, { tags: ["Health"] }) },
-      "/live": { get: op("Process is up", { "200": { description: "Alive.", content: json(z.object({ status: z.literal("alive") })) } }, { tags: ["Health"] }) },
+      "/health": { get: op("Dependency report", { "200": { description: "Status of PostgreSQL, Redis and Triton.", content: json(HealthReport) } }, { tags: ["Health"], ...PUBLIC }) },
+      "/live": { get: op("Process is up", { "200": { description: "Alive.", content: json(z.object({ status: z.literal("alive") })) } }, { tags: ["Health"], ...PUBLIC }) },
       "/ready": {
         get: op(
           "Ready for traffic",
@@ -58,21 +70,31 @@ export function openApiDocument(version: string): Record<string, unknown> {
             "200": { description: "Ready.", content: json(z.object({ status: z.literal("ready") })) },
             "503": { description: "Starting or stopping.", content: json(z.object({ status: z.enum(["starting", "stopping"]), reason: z.string().optional() })) },
           },
-          { tags: ["Health"] },
+          { tags: ["Health"], ...PUBLIC },
+        ),
+      },
+      "/v1/auth/client-token": {
+        post: op(
+          "Mint a short-lived client token for a browser",
+          {
+            "201": { description: "The token (HS256 JWT) and when it expires.", content: json(ClientTokenResult) },
+            "400": invalid,
+          },
+          { requestBody: { content: json(ClientTokenBody) }, tags: ["Auth"], description: "Needs an API key or identity-provider token (not a client token); minting for another user needs the admin scope. Served when auth.clientTokens.secret is set." },
         ),
       },
       "/v1/conversations": {
-        get: op("List a user's conversations", { "200": { description: "A page of conversations, newest first.", content: json(ConversationPage) }, "400": invalid }, {
+        get: op("List a user's conversations (the caller's; an admin names one with user_id)", { "200": { description: "A page of conversations, newest first.", content: json(ConversationPage) }, "400": invalid }, {
           requestParams: { query: listQuery },
           tags: ["Conversations"],
         }),
       },
       "/v1/conversations/{id}": {
-        get: op("Read a conversation", { "200": { description: "The conversation.", content: json(Conversation) }, "400": invalid, "404": error("No such conversation.") }, {
+        get: op("Read a conversation", { "200": { description: "The conversation.", content: json(Conversation) }, "400": invalid, "404": error("No such conversation, or another user's.") }, {
           requestParams: { path: idParam },
           tags: ["Conversations"],
         }),
-        delete: op("Delete a conversation and its messages", { "204": { description: "Deleted (also when it did not exist)." }, "400": invalid }, {
+        delete: op("Delete a conversation and its messages", { "204": { description: "Deleted." }, "400": invalid, "404": error("No such conversation, or another user's.") }, {
           requestParams: { path: idParam },
           tags: ["Conversations"],
         }),

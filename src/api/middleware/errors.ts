@@ -6,6 +6,7 @@
 import type { Context, ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ZodError } from "zod";
+import { AuthError } from "../auth/errors.ts";
 import { ConflictError, InvalidCursorError, NotFoundError, StorageUnavailableError } from "../../storage/errors.ts";
 import type { RequestVariables } from "./request-context.ts";
 
@@ -35,6 +36,10 @@ export function badRequest(c: Context, problems: FieldProblem[]): Response {
 }
 
 export const handleError: ErrorHandler<{ Variables: RequestVariables }> = (error, c) => {
+  if (error instanceof AuthError) {
+    if (error.status === 401) c.header("WWW-Authenticate", 'Bearer realm="morgan"');
+    return c.json({ error: error.code, message: error.message }, error.status);
+  }
   if (error instanceof RequestValidationError) return badRequest(c, error.problems);
   if (error instanceof ZodError) return badRequest(c, problemsFromZod(error));
   if (error instanceof InvalidCursorError) return badRequest(c, [{ field: "cursor", problem: error.message }]);

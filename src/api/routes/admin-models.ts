@@ -14,16 +14,16 @@ import type { Context } from "hono";
 import { z } from "zod";
 import { ModelRepositoryError } from "../../inference/model-repository/repository.ts";
 import type { AppHono, RouteContext } from "../context.ts";
-import { requireOperator } from "../middleware/admin.ts";
+import { requireScope } from "../auth/middleware.ts";
 import { integerParam, parseInput } from "../middleware/validate.ts";
 
 const actionQuery = z.strictObject({ timeout_s: integerParam(1, 3600, "seconds").optional() });
 const ACTIONS = ["load", "unload", "reload"] as const;
 
-export function registerAdminModelRoutes(app: AppHono, { services }: RouteContext): void {
+export function registerAdminModelRoutes(app: AppHono, { services, auth }: RouteContext): void {
   const models = services.models;
   if (!models) return;
-  const guard = requireOperator();
+  const guard = requireScope("admin", auth);
 
   app.get("/v1/admin/models", guard, (c) => answer(c, async () => ({ models: await models.list() })));
 

@@ -50,8 +50,8 @@ for (const backend of ["postgres", "pglite"] satisfies Backend[]) {
       expect(page2.nextCursor).toBeNull();
     });
 
-    test("GET list rejects missing user_id, bad limit, unknown fields and forged cursors", async () => {
-      await expectBadRequest(await app.request("/v1/conversations"), "user_id");
+    test("GET list rejects an empty user_id, bad limit, unknown fields and forged cursors", async () => {
+      await expectBadRequest(await app.request("/v1/conversations?user_id="), "user_id");
       await expectBadRequest(await app.request(`/v1/conversations?user_id=${userId}&limit=0`), "limit");
       await expectBadRequest(await app.request(`/v1/conversations?user_id=${userId}&limit=abc`), "limit");
       await expectBadRequest(await app.request(`/v1/conversations?user_id=${userId}&limit=101`), "limit");

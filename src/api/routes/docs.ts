@@ -2,7 +2,7 @@
 import packageJson from "../../../package.json" with { type: "json" };
 import { asyncApiDocument } from "../docs/asyncapi.ts";
 import { openApiDocument } from "../docs/openapi.ts";
-import type { AppHono } from "../app.ts";
+import type { AppHono } from "../context.ts";
 
 export function registerDocRoutes(app: AppHono): void {
   let documents: { openapi: Record<string, unknown>; asyncapi: Record<string, unknown> } | undefined;

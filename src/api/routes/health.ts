@@ -1,4 +1,7 @@
-/** GET /health (dependency report), GET /live (process up), GET /ready (migrations applied, not stopping). */
+/**
+ * GET /health (dependency report), GET /live (process up), GET /ready (migrations applied, not
+ * stopping, and at least one Triton endpoint healthy).
+ */
 import type { AppHono, RouteContext } from "../context.ts";
 import { type ProbeResult, timeProbe } from "../../storage/index.ts";
 
@@ -12,6 +15,8 @@ export function registerHealthRoutes(app: AppHono, { services }: RouteContext): 
   app.get("/ready", (c) => {
     if (services.lifecycle.shuttingDown) return c.json({ status: "stopping" }, 503);
     if (!services.storage.isReady()) return c.json({ status: "starting", reason: "database migrations not applied yet" }, 503);
+    const endpoints = services.tritonEndpoints?.();
+    if (endpoints && !endpoints.some((e) => e.healthy)) return c.json({ status: "unavailable", reason: "no Triton endpoint is healthy" }, 503);
     return c.json({ status: "ready" });
   });
 
@@ -23,7 +28,7 @@ export function registerHealthRoutes(app: AppHono, { services }: RouteContext): 
       status: services.lifecycle.shuttingDown ? "stopping" : healthy ? "ok" : "degraded",
       uptimeS: Math.round((Date.now() - startedAt) / 1000),
       storage: { database: storage.postgres.mode, cache: storage.redis.mode },
-      checks: { postgres: storage.postgres, redis, triton },
+      checks: { postgres: storage.postgres, redis, triton: { ...triton, endpoints: services.tritonEndpoints?.() } },
     });
   });
 }
@@ -35,3 +40,4 @@ async function probeTriton(services: RouteContext["services"]): Promise<TritonCh
     if (!(await probe())) throw new Error("triton reports not ready");
   }, services.config.triton.timeouts.healthMs);
 }
+

@@ -1,13 +1,13 @@
-/** GET /metrics: Prometheus text format (docs/observability.md), for operators; 404 when metrics are off. */
+/** GET /metrics: Prometheus text format (docs/observability.md), for operators (admin scope); 404 when metrics are off. */
 import { Hono } from "hono";
 import type { MetricsObserver } from "../../telemetry/metrics.ts";
 import type { AppHono, RouteContext } from "../context.ts";
-import { requireOperator } from "../middleware/admin.ts";
+import { requireScope } from "../auth/middleware.ts";
 
-export function registerMetricsRoutes(app: AppHono, { services }: RouteContext): void {
+export function registerMetricsRoutes(app: AppHono, { services, auth }: RouteContext): void {
   const metrics = services.telemetry.metrics;
   if (!metrics) return;
-  app.get("/metrics", requireOperator(), () => scrape(metrics));
+  app.get("/metrics", requireScope("admin", auth), () => scrape(metrics));
 }
 
 /** The app of the separate metrics port (telemetry.metrics.port): /metrics and nothing else. */

@@ -3,7 +3,7 @@
  * memory. With `web.tokenUrl` set the page fetches short-lived tokens from there.
  */
 import { buildWebClient, bundleSizes, type WebBundle } from "../../../web/build.ts";
-import type { AppHono, RouteContext } from "../app.ts";
+import type { AppHono, RouteContext } from "../context.ts";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
@@ -15,7 +15,7 @@ export function registerWebRoutes(app: AppHono, { services }: RouteContext): voi
   const load = () =>
     (bundle ??= buildWebClient().then(
       (built) => {
-        log.info({ buildMs: Math.round(built.buildMs), files: bundleSizes(built) }, "web page built");
+        log.info({ build_ms: Math.round(built.buildMs), files: bundleSizes(built) }, "web page built");
         return built;
       },
       (error) => {

@@ -16,6 +16,8 @@ import {
 import type { Transport, VoiceSession } from "../../pipeline/session";
 import { SessionError, type SessionManager } from "../../pipeline/sessions";
 import type { Observers } from "../../telemetry/events";
+import { actingUser, hasScope, type Principal } from "../auth/principal.ts";
+import { TokenBucket } from "./token-bucket";
 
 export interface ClientSocket {
   send(data: string): void;
@@ -26,12 +28,21 @@ export interface ClientSocket {
 }
 
 export interface ConnectionOptions {
-  /** From `/ws/stream/:user_id`; a `start` may not claim another user. */
+  /** Who opened the socket: the session's user comes from here, never from a message; its keyId feeds the per-key session quota. */
+  principal: Principal;
+  /** From `/ws/stream/:user_id` (checked against the principal at the upgrade); a `start` may not claim another user. */
   pathUserId?: string;
   idleTimeoutMs: number;
   maxBufferedBytes: number;
   pingIntervalMs: number;
+  /** Turns (text, utterance_end, interrupt) a session may start: a token bucket. */
+  turns: { ratePerSecond: number; burst: number };
+  /** Client messages that may wait to be handled; more are refused with rate_limited. */
+  maxQueuedMessages: number;
 }
+
+/** Messages that start (or cancel) a turn, and so cost model requests and row writes: these are rate-limited. */
+const TURN_MESSAGES = new Set<ClientMessage["type"]>(["text", "utterance_end", "interrupt"]);
 
 export class ClientConnection implements Transport {
   private session?: VoiceSession;
@@ -39,7 +50,12 @@ export class ClientConnection implements Transport {
   private lastReceivedAt = Date.now();
   private lastPingAt = Date.now();
   private queue: Promise<void> = Promise.resolve();
+  /** Messages enqueued and not yet handled. */
+  private queued = 0;
+  /** Bumped by `stop`: work queued before it is skipped, so stop does not wait behind it. */
+  private generation = 0;
   private closed = false;
+  private readonly turns: TokenBucket;
 
   constructor(
     private readonly socket: ClientSocket,
@@ -47,7 +63,9 @@ export class ClientConnection implements Transport {
     private readonly options: ConnectionOptions,
     private log: Logger,
     private readonly observers: Observers,
-  ) {}
+  ) {
+    this.turns = new TokenBucket(options.turns);
+  }
 
   /** Transport: a message of the bound session. */
   send(json: string): void {
@@ -73,7 +91,20 @@ export class ClientConnection implements Transport {
       this.reject(parsed.code, parsed.message);
       return;
     }
-    this.enqueue(() => this.dispatch(parsed.message));
+    const message = parsed.message;
+    // Keep-alive belongs to the connection: answered at once, before start and behind no queue.
+    if (message.type === "ping") return this.pong(message.data?.timestamp);
+    if (message.type === "stop") {
+      // Stop overtakes what is queued: that work is dropped, not waited for.
+      this.generation += 1;
+      this.enqueue(() => this.stop(), true);
+      return;
+    }
+    if (this.session && TURN_MESSAGES.has(message.type) && !this.turns.take()) {
+      const wait = this.turns.msUntilNext();
+      return this.reject("rate_limited", `${message.type} refused: more than ${this.options.turns.ratePerSecond} turns per second (burst ${this.options.turns.burst}); retry in ${wait} ms`);
+    }
+    this.enqueue(() => this.dispatch(message));
   }
 
   /** Binary frames carry 16-bit PCM audio at the session's input rate. */
@@ -110,11 +141,29 @@ export class ClientConnection implements Transport {
     this.close(CLOSE_CODES.goingAway, "server shutting down; resume on another instance");
   }
 
-  private enqueue(work: () => Promise<void> | void): void {
-    this.queue = this.queue.then(work).catch((error) => {
-      this.log.error({ err: error }, "message handling failed");
-      this.reject("internal", "the server could not handle that message", true);
-    });
+  /** Runs `work` after what is queued; refuses it when the backlog is full (a flood is shed here, at its source). */
+  private enqueue(work: () => Promise<void> | void, always = false): void {
+    if (!always && this.queued >= this.options.maxQueuedMessages) {
+      this.reject("rate_limited", `more than ${this.options.maxQueuedMessages} messages are waiting to be handled; this one was dropped`);
+      return;
+    }
+    this.queued += 1;
+    const generation = this.generation;
+    this.queue = this.queue
+      .then(() => (always || generation === this.generation ? work() : undefined))
+      .catch((error) => {
+        this.log.error({ err: error }, "message handling failed");
+        this.reject("internal", "the server could not handle that message", true);
+      })
+      .finally(() => {
+        this.queued -= 1;
+      });
+  }
+
+  private pong(timestamp = Date.now()): void {
+    const pong: OutgoingMessage = { type: "pong", data: { timestamp } };
+    if (this.session) this.session.send(pong);
+    else this.sendUnsequenced(pong);
   }
 
   private async dispatch(message: ClientMessage): Promise<void> {
@@ -138,11 +187,23 @@ export class ClientConnection implements Transport {
     if (this.options.pathUserId && options.user_id && options.user_id !== this.options.pathUserId) {
       return this.reject("invalid_message", "start: data.user_id differs from the user in the URL");
     }
+    const { principal } = this.options;
+    const userId = actingUser(principal, options.user_id ?? this.options.pathUserId);
+    if (!userId) return this.reject("forbidden", `start: this connection's credential is for user ${principal.userId}, not ${options.user_id}`);
+    const bound = principal.conversationId;
+    if (bound !== undefined && options.conversation_id !== undefined && options.conversation_id !== bound) {
+      return this.reject("forbidden", `start: this token is bound to conversation ${bound}`);
+    }
     try {
-      const session = await this.sessions.start({ ...options, user_id: options.user_id ?? this.options.pathUserId });
+      const session = await this.sessions.start({ ...options, user_id: userId, conversation_id: bound ?? options.conversation_id, key_id: principal.keyId });
+      if (this.closed) {
+        // The client left while the session was being created: nobody can resume it, so it ends now.
+        await this.sessions.end(session, "completed");
+        return;
+      }
       this.bind(session, false);
     } catch (error) {
-      if (error instanceof SessionError) return this.reject("invalid_message", `start: ${error.message}`);
+      if (error instanceof SessionError) return this.reject(error.code === "rate_limited" ? "rate_limited" : "invalid_message", `start: ${error.message}`);
       throw error;
     }
   }
@@ -160,11 +221,21 @@ export class ClientConnection implements Transport {
   private async resume(request: Extract<ClientMessage, { type: "resume" }>["data"]): Promise<void> {
     if (this.session) return this.reject("already_started", "this connection already has a session");
     try {
-      const { session, missed: stored } = await this.sessions.resume(request.session_id, request.resume_token, request.last_seq);
+      // Another user's session fails exactly like an unknown one (an admin may resume any).
+      const owner = hasScope(this.options.principal, "admin") ? undefined : this.options.principal.userId;
+      const { session, missed: stored, recovered } = await this.sessions.resume(request.session_id, request.resume_token, request.last_seq, owner);
       // From here on nothing awaits, so no message of the session can slip between replay and attach.
       const missed = session.replaySince(request.last_seq) ?? stored;
+      if (this.closed) {
+        // The client left while the session was being found: it waits for the next resume, as if just dropped.
+        for (const notice of recovered) session.send(notice);
+        this.sessions.detach(session, this);
+        return;
+      }
       for (const json of missed) this.send(json);
       this.bind(session, true);
+      // Replies the previous owner could not finish (it died): the client stops waiting for them.
+      for (const notice of recovered) session.send(notice);
     } catch (error) {
       if (!(error instanceof SessionError)) throw error;
       this.reject("resume_failed", error.message, false);
@@ -194,13 +265,25 @@ export class ClientConnection implements Transport {
     this.log.info({ resumed }, "session bound");
   }
 
-  private async stop(): Promise<void> {
+  /** Transport: the session cannot go on (its conversation was deleted); the error is sent already. */
+  /** Transport: another connection resumed this session (here or on another instance). */
+  replaced(): void {
+    this.session = undefined;
+    this.close(CLOSE_CODES.sessionReplaced, "session resumed by another connection");
+  }
+
+  sessionOver(reason: string): void {
+    this.generation += 1;
+    this.enqueue(() => this.stop(reason), true);
+  }
+
+  private async stop(reason = "session ended"): Promise<void> {
     const session = this.session;
     if (!session) return this.close(CLOSE_CODES.normal, "stopped");
     const duration = await this.sessions.end(session, "completed");
     session.send({ type: "session_ended", data: { session_id: session.id, duration } });
     this.session = undefined;
-    this.close(CLOSE_CODES.normal, "session ended");
+    this.close(CLOSE_CODES.normal, reason.slice(0, 120));
   }
 
   /** Audio that fails to decode is the client's mistake, reported and survived. */
@@ -215,7 +298,8 @@ export class ClientConnection implements Transport {
   }
 
   private reject(code: ErrorCode, message: string, recoverable = true): void {
-    this.consecutiveErrors += 1;
+    // Being over a quota is not an invalid message: it is answered, and the socket stays open.
+    if (code !== "rate_limited") this.consecutiveErrors += 1;
     const error: OutgoingMessage = { type: "error", data: { code, message, recoverable } };
     if (this.session) this.session.send(error);
     else this.sendUnsequenced(error);

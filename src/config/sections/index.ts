@@ -5,6 +5,7 @@ import { conversationSection } from "./conversation.ts";
 import { logSection } from "./log.ts";
 import { pipelineSection } from "./pipeline.ts";
 import { postgresSection } from "./postgres.ts";
+import { quotasSection } from "./quotas.ts";
 import { redisSection } from "./redis.ts";
 import { serverSection } from "./server.ts";
 import { storageSection } from "./storage.ts";
@@ -27,4 +28,5 @@ export const sections = {
   pipeline: pipelineSection,
   telemetry: telemetrySection,
   web: webSection,
+  quotas: quotasSection,
 };

@@ -28,6 +28,8 @@ export const pipelineSection = defineSection({
           minSilenceMs: intField(100, 5000, 500),
           minSpeechMs: intField(30, 2000, 120),
           bargeInMinSpeechMs: intField(30, 5000, 300),
+          /** A session that sends no audio this long gives its VAD sequence back (the model holds 64). */
+          releaseAfterMs: intField(100, 600_000, 3000),
         })
         .prefault({}),
       /** How the end of the user's turn is decided (docs/turn-taking.md). */
@@ -73,6 +75,7 @@ export const pipelineSection = defineSection({
     MORGAN_VAD_MIN_SILENCE_MS: "vad.minSilenceMs",
     MORGAN_VAD_MIN_SPEECH_MS: "vad.minSpeechMs",
     MORGAN_BARGE_IN_MIN_SPEECH_MS: "vad.bargeInMinSpeechMs",
+    MORGAN_VAD_RELEASE_AFTER_MS: "vad.releaseAfterMs",
     MORGAN_TURN_DETECTION: "turnDetection.mode",
     MORGAN_TURN_EAGERNESS: "turnDetection.eagerness",
     MORGAN_MIN_ENDPOINTING_MS: "turnDetection.minEndpointingMs",

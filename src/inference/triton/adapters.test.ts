@@ -3,17 +3,18 @@
  * Cancellation is checked where it matters: in the Triton model's own log (TRITON_LOG_FILE).
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { TritonClient } from "@triton-client";
 import { pcmChunks, silence, speak, wordErrorRate } from "../../../tests/pipeline/support/speech";
 import { SPEECH_SET } from "../../../tests/pipeline/support/speech-set";
 import { pcm16ToFloat32 } from "../../audio/pcm";
 import { chatTemplate } from "../../pipeline/text/chat-template";
-import { tritonModels } from "./index";
+import { modelServers, tritonModels } from "./index";
 
 const url = process.env.TRITON_URL ?? "127.0.0.1:8101";
-const client = new TritonClient({ url });
-const models = tritonModels(client, { vad: "vad", stt: "stt", turn: "turn", llm: "llm", tts: "tts" }, 30_000);
-afterAll(() => client.close());
+// One endpoint, not probed: the pool then sends every request to it, as a single client would.
+const servers = modelServers([url], { healthIntervalMs: 1000, healthTimeoutMs: 1000 });
+const client = servers.primary;
+const models = tritonModels(servers, { vad: "vad", stt: "stt", turn: "turn", llm: "llm", tts: "tts" }, 30_000);
+afterAll(() => servers.close());
 
 function tritonLog(): Promise<string> {
   const path = process.env.TRITON_LOG_FILE;

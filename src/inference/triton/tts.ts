@@ -1,10 +1,12 @@
 /**
  * TextToSpeech over the `tts` model: one response per synthesised sentence (docs/contract.md). The
  * installed voices are the keys of the model's `voices` parameter in its config.pbtxt, read from
- * Triton's model configuration.
+ * Triton's model configuration. With several Tritons a synthesis moves to another server if its own
+ * fails before the first audio (failover.ts).
  */
 import type { TritonClient } from "@triton-client";
 import type { AudioChunk, SynthesisRequest, TextToSpeech } from "../types";
+import { type ModelServers, streamWithFailover, unaryWithFailover } from "./failover";
 import { float, hasOutput, outputFloats, outputScalar, text } from "./tensors";
 
 export interface TtsModelOptions {
@@ -19,12 +21,16 @@ export class TritonTextToSpeech implements TextToSpeech {
   private voiceList?: { names: Promise<string[]>; at: number };
 
   constructor(
-    private readonly client: TritonClient,
+    private readonly servers: ModelServers,
     private readonly options: TtsModelOptions,
   ) {}
 
-  async *synthesize(request: SynthesisRequest, signal?: AbortSignal): AsyncIterable<AudioChunk> {
-    const stream = this.client.openStream({ signal });
+  synthesize(request: SynthesisRequest, signal?: AbortSignal): AsyncIterable<AudioChunk> {
+    return streamWithFailover(this.servers, this.options.model, signal, (client, leaseSignal) => this.synthesizeOn(client, request, leaseSignal));
+  }
+
+  private async *synthesizeOn(client: TritonClient, request: SynthesisRequest, signal: AbortSignal): AsyncIterable<AudioChunk> {
+    const stream = client.openStream({ signal });
     try {
       const responses = stream.infer(
         {
@@ -55,7 +61,9 @@ export class TritonTextToSpeech implements TextToSpeech {
   }
 
   private async readVoices(): Promise<string[]> {
-    const config = await this.client.modelConfig(this.options.model, "", { deadlineMs: this.options.requestTimeoutMs });
+    const { value: config } = await unaryWithFailover(this.servers, this.options.model, undefined, (client, signal) =>
+      client.modelConfig(this.options.model, "", { signal, deadlineMs: this.options.requestTimeoutMs }),
+    );
     const raw = config.parameters?.voices?.string_value;
     if (!raw) throw new Error(`model ${this.options.model} has no voices parameter in its config.pbtxt`);
     const parsed: unknown = JSON.parse(raw);

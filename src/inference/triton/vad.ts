@@ -1,6 +1,11 @@
-/** VoiceActivityDetector over the `vad` model: one Triton sequence per audio stream (docs/contract.md). */
+/**
+ * VoiceActivityDetector over the `vad` model: one Triton sequence per audio stream (docs/contract.md).
+ * The sequence stays on the Triton where it started; if that one fails, the stream starts a fresh
+ * sequence on another (the detector's state is a few hundred milliseconds of context, soon rebuilt).
+ */
 import type { TritonClient } from "@triton-client";
 import type { VadFrame, VadStream, VoiceActivityDetector } from "../types";
+import { type ModelServers, unaryWithFailover } from "./failover";
 import { newSequenceId } from "./sequence-ids";
 import { floatRow, outputFloats } from "./tensors";
 
@@ -14,12 +19,12 @@ export interface VadModelOptions {
 
 export class TritonVad implements VoiceActivityDetector {
   constructor(
-    private readonly client: TritonClient,
+    private readonly servers: ModelServers,
     private readonly options: VadModelOptions,
   ) {}
 
   open(): VadStream {
-    return new TritonVadStream(this.client, this.options);
+    return new TritonVadStream(this.servers, this.options);
   }
 }
 
@@ -27,9 +32,11 @@ class TritonVadStream implements VadStream {
   private sequenceId = newSequenceId();
   private started = false;
   private closed = false;
+  /** The endpoint holding the sequence, once started. */
+  private home: { url: string; client: TritonClient } | undefined;
 
   constructor(
-    private readonly client: TritonClient,
+    private readonly servers: ModelServers,
     private readonly options: VadModelOptions,
   ) {}
 
@@ -48,15 +55,29 @@ class TritonVadStream implements VadStream {
   }
 
   private async send(samples: Float32Array, signal?: AbortSignal): Promise<VadFrame[]> {
-    const response = await this.client.infer(
-      {
-        model: this.options.model,
-        inputs: [floatRow("AUDIO", samples)],
-        sequenceId: this.sequenceId,
-        sequenceStart: !this.started,
+    const { value: response, url, client } = await unaryWithFailover(
+      this.servers,
+      this.options.model,
+      signal,
+      (client, leaseSignal, url) => {
+        // Landing anywhere but where the sequence lives means starting a new one there.
+        if (this.started && url !== this.home?.url) {
+          this.sequenceId = newSequenceId();
+          this.started = false;
+        }
+        return client.infer(
+          {
+            model: this.options.model,
+            inputs: [floatRow("AUDIO", samples)],
+            sequenceId: this.sequenceId,
+            sequenceStart: !this.started,
+          },
+          { signal: leaseSignal, deadlineMs: this.options.requestTimeoutMs },
+        );
       },
-      { signal, deadlineMs: this.options.requestTimeoutMs },
+      this.home?.url,
     );
+    this.home = { url, client };
     this.started = true;
     return Array.from(outputFloats(response, "PROBS"), (probability) => ({ probability, durationMs: FRAME_MS }));
   }
@@ -64,8 +85,8 @@ class TritonVadStream implements VadStream {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (!this.started) return;
-    await this.client
+    if (!this.started || !this.home) return;
+    await this.home.client
       .infer(
         {
           model: this.options.model,

@@ -21,13 +21,26 @@ export class LlmStage extends Stage {
     super();
   }
 
+  /** The request of the last turn, until it has ended (a cancelled one too, until Triton let it go). */
+  private current: Promise<void> = Promise.resolve();
+
   protected override process(event: PipelineEvent): void {
     this.forward(event);
     // Generation runs beside the queue so the next events (a barge-in) are not held behind it.
-    if (event.kind === "turn_started") void this.generate(event.turn, event.messages);
+    if (event.kind === "turn_started") {
+      const previous = this.current;
+      this.current = this.generate(event.turn, event.messages, previous);
+    }
   }
 
-  private async generate(turn: TurnView, messages: ChatMessage[]): Promise<void> {
+  /**
+   * One request at a time per session: a turn waits until the request it superseded has wound down,
+   * and sends none if it was superseded itself meanwhile. A burst of texts so costs Triton one
+   * cancellation, not one per text (cancellation storms crash Triton 2.51: issue 12, defect 6).
+   */
+  private async generate(turn: TurnView, messages: ChatMessage[], previous: Promise<void>): Promise<void> {
+    await previous;
+    if (turn.cancelled) return;
     const settings = this.settings();
     try {
       const request = {

@@ -13,6 +13,11 @@ export interface TurnTakingOptions {
     threshold: number;
     /** Continuous speech needed before an utterance starts (clicks and breaths start nothing). */
     minSpeechMs: number;
+    /**
+     * After this long without audio the session gives its VAD sequence back (the model holds a
+     * fixed number of them) and takes a fresh one when audio comes again.
+     */
+    releaseAfterMs: number;
   };
   endpointing: {
     mode: TurnDetectionMode;

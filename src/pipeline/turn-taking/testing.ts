@@ -5,7 +5,7 @@ type Overrides = { [K in keyof TurnTakingOptions]?: Partial<TurnTakingOptions[K]
 
 export function testOptions(overrides: Overrides = {}): TurnTakingOptions {
   return {
-    vad: { threshold: 0.5, minSpeechMs: 120, ...overrides.vad },
+    vad: { threshold: 0.5, minSpeechMs: 120, releaseAfterMs: 5000, ...overrides.vad },
     endpointing: { mode: "semantic", eagerness: "auto", silenceMs: 500, minPauseMs: 200, maxWaitMs: 2000, ...overrides.endpointing },
     interruption: {
       minSpeechMs: 300,

@@ -191,3 +191,23 @@ test("when the VAD model fails the client hears about it once, and recognition g
   await h.feed(words(2), silence(PAUSE_MS));
   await h.until(() => h.of("user_turn").length === 1);
 });
+
+describe("voice-activity slots (issue 12, defect 2)", () => {
+  test("a session that falls quiet gives its VAD sequence back, and takes a fresh one when audio comes again", async () => {
+    const h = harness({ vad: { releaseAfterMs: 100 } });
+    let closed = 0;
+    const open = h.vad.open.bind(h.vad);
+    h.vad.open = () => {
+      const stream = open();
+      return { push: stream.push, close: async () => void (closed += 1) };
+    };
+    await h.feed(words(2), silence(300));
+    expect([h.vad.opened, closed]).toEqual([1, 0]);
+    await h.until(() => closed === 1);
+    await h.feed(words(2), silence(PAUSE_MS));
+    expect(h.vad.opened).toBe(2);
+    // The fresh sequence hears the new speech as a turn of its own.
+    await h.until(() => h.of("user_turn").length === 2);
+    await h.stage.close();
+  });
+});

@@ -45,6 +45,7 @@ export class TurnTaking extends Stage implements ReplyReporter {
   readonly name = "turn-taking";
   private reply?: Turn;
   private vadStream?: VadStream;
+  private releaseTimer?: Timer;
   private readonly vad: VadFeed;
   /** While the VAD model keeps failing, the client hears about it once, not per audio chunk. */
   private vadFailing = false;
@@ -130,14 +131,25 @@ export class TurnTaking extends Stage implements ReplyReporter {
     this.reply?.reportPlayed(ms);
   }
 
+  /** Whether a reply is under way (running or paused): a draining instance lets it finish. */
+  get replying(): boolean {
+    return this.reply !== undefined && isActive(this.reply);
+  }
+
   /** Resolves once all audio received so far has been through the VAD and its frames decided on. */
   listened(): Promise<void> {
     return this.vad.idle();
   }
 
-  override async close(): Promise<void> {
-    await this.vad.idle();
+  /** The session is ending: audio the VAD has not answered yet no longer matters, and nothing waits for it. */
+  stopListening(): void {
+    clearTimeout(this.releaseTimer);
+    this.vad.cancel();
     this.turnQuery?.abort();
+  }
+
+  override async close(): Promise<void> {
+    this.stopListening();
     this.recognizer.abort();
     await this.vadStream?.close();
   }
@@ -146,6 +158,26 @@ export class TurnTaking extends Stage implements ReplyReporter {
 
   private onAudio(event: EventOf<"audio">): void {
     this.vad.push({ samples: event.samples, receivedAt: event.receivedAt });
+    this.releaseWhenQuiet();
+  }
+
+  /**
+   * The VAD model holds a fixed number of sequences (64 on CPU): a session that stops sending audio
+   * gives its sequence back after vad.releaseAfterMs, so idle sessions cannot starve a new speaker,
+   * and the next audio takes a fresh one (issue 12, defect 2).
+   */
+  private releaseWhenQuiet(): void {
+    clearTimeout(this.releaseTimer);
+    this.releaseTimer = setTimeout(() => {
+      void this.vad.idle().then(() => {
+        if (this.vad.busy || !this.vadStream) return;
+        const stream = this.vadStream;
+        this.vadStream = undefined;
+        this.vad.restart();
+        void stream.close();
+      });
+    }, this.deps.settings().turnTaking.vad.releaseAfterMs);
+    this.releaseTimer.unref?.();
   }
 
   /** One VAD answer: the recogniser gets the audio first (so speech starts with its pre-roll), then the frames decide. */

@@ -26,6 +26,8 @@ export class VadFeed {
   /** Samples the model holds that do not fill a frame yet. */
   private carried = 0;
   private running?: Promise<void>;
+  /** Aborts the request in flight when the feed is cancelled. */
+  private readonly abort = new AbortController();
 
   constructor(
     private readonly stream: () => VadStream,
@@ -33,8 +35,28 @@ export class VadFeed {
   ) {}
 
   push(chunk: TimedAudio): void {
+    if (this.abort.signal.aborted) return;
     this.pending.push(chunk);
     this.running ??= this.drain().finally(() => (this.running = undefined));
+  }
+
+  /**
+   * Drops the audio not yet sent and aborts the request in flight (the session is ending): nothing
+   * waits for a VAD that does not answer. Later pushes are ignored.
+   */
+  cancel(): void {
+    this.pending = [];
+    this.abort.abort(new Error("the session ended"));
+  }
+
+  /** Audio is waiting or a request is in flight. */
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** The next push goes to a fresh VAD sequence: nothing is carried over from the old one. */
+  restart(): void {
+    this.carried = 0;
   }
 
   /** Resolves once every chunk pushed so far has been answered. */
@@ -49,8 +71,9 @@ export class VadFeed {
       const audio = concatSamples(batch.map((c) => c.samples));
       let frames: VadFrame[];
       try {
-        frames = await this.stream().push(audio);
+        frames = await this.stream().push(audio, this.abort.signal);
       } catch (error) {
+        if (this.abort.signal.aborted) return;
         this.carried = 0;
         this.hooks.failed(error);
         continue;

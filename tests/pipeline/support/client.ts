@@ -4,43 +4,126 @@
  * instead of hanging it.
  */
 import { withTimeout } from "../../../src/api/app";
-import { type ClientMessage, ServerMessage } from "../../../src/protocol/messages";
+import { CLOSE_CODES, type ClientMessage, ServerMessage } from "../../../src/protocol/messages";
 
 export type Received = ServerMessage;
 type OfType<T extends Received["type"]> = Extract<Received, { type: T }>;
 
+/** Close codes after which resuming cannot help (the server ended, refused or handed over the session). */
+const FINAL_CLOSE_CODES = new Set<number>([
+  CLOSE_CODES.normal,
+  CLOSE_CODES.policyViolation,
+  CLOSE_CODES.messageTooBig,
+  CLOSE_CODES.resumeFailed,
+  CLOSE_CODES.sessionReplaced,
+]);
+
+export interface TestClientOptions {
+  /**
+   * After a drain's 1001 or a dropped connection, reconnect through the same URL (a load balancer
+   * picks a live instance) and `resume` with the last seq, as the client library does. `received`
+   * keeps every message of every socket, duplicates included, so a test can count them.
+   */
+  resume?: boolean;
+  /** Credentials: headers (Bun's WebSocket may set them, as servers do) or subprotocols (as browsers do). */
+  headers?: Record<string, string>;
+  protocols?: string[];
+}
+
+/** A reconnection: the close code that caused it, and when the socket went down (performance.now()). */
+export interface Reconnection {
+  code: number;
+  downAt: number;
+}
+
 export class TestClient {
   readonly received: Received[] = [];
   closeEvent?: { code: number; reason: string };
+  readonly reconnections: Reconnection[] = [];
   private waiters: (() => void)[] = [];
   private readonly opened: Promise<void>;
   private readonly closedPromise: Promise<{ code: number; reason: string }>;
+  private resolveClosed!: (event: { code: number; reason: string }) => void;
+  private socket!: WebSocket;
+  private closedByUs = false;
 
-  constructor(readonly url: string, private readonly socket = new WebSocket(url)) {
+  constructor(
+    readonly url: string,
+    private readonly options: TestClientOptions = {},
+  ) {
+    this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.opened = this.open();
+  }
+
+  static async connect(url: string, options: TestClientOptions = {}): Promise<TestClient> {
+    const client = new TestClient(url, options);
+    await client.opened;
+    return client;
+  }
+
+  /** The subprotocol the server selected. */
+  get protocol(): string {
+    return this.socket.protocol;
+  }
+
+  /** The highest seq received so far. */
+  get lastSeq(): number {
+    return this.received.reduce((max, m) => Math.max(max, m.seq), 0);
+  }
+
+  private open(): Promise<void> {
+    const { headers, protocols } = this.options;
+    // Bun's WebSocket takes { headers, protocols } in place of the protocol list.
+    const socket = headers || protocols ? new WebSocket(this.url, { headers, protocols } as unknown as string[]) : new WebSocket(this.url);
     socket.binaryType = "arraybuffer";
-    this.opened = new Promise((resolve, reject) => {
-      socket.addEventListener("open", () => resolve(), { once: true });
-      socket.addEventListener("error", () => reject(new Error(`could not connect to ${url}`)), { once: true });
-    });
-    this.closedPromise = new Promise((resolve) => {
-      socket.addEventListener("close", (event) => {
-        this.closeEvent = { code: event.code, reason: event.reason };
-        resolve(this.closeEvent);
+    return new Promise((resolve, reject) => {
+      socket.addEventListener(
+        "open",
+        () => {
+          this.socket = socket;
+          socket.addEventListener("close", (event) => this.onClose(socket, event));
+          resolve();
+        },
+        { once: true },
+      );
+      socket.addEventListener("error", () => reject(new Error(`could not connect to ${this.url}`)), { once: true });
+      socket.addEventListener("message", (event) => {
+        const parsed = ServerMessage.safeParse(JSON.parse(String(event.data)));
+        if (!parsed.success) throw new Error(`server sent a message outside the protocol: ${String(event.data).slice(0, 300)}\n${parsed.error.message}`);
+        this.received.push(parsed.data);
         this.notify();
       });
     });
-    socket.addEventListener("message", (event) => {
-      const parsed = ServerMessage.safeParse(JSON.parse(String(event.data)));
-      if (!parsed.success) throw new Error(`server sent a message outside the protocol: ${String(event.data).slice(0, 300)}\n${parsed.error.message}`);
-      this.received.push(parsed.data);
-      this.notify();
-    });
   }
 
-  static async connect(url: string): Promise<TestClient> {
-    const client = new TestClient(url);
-    await client.opened;
-    return client;
+  private onClose(socket: WebSocket, event: CloseEvent): void {
+    if (socket !== this.socket) return;
+    const started = this.received.findLast((m): m is OfType<"session_started"> => m.type === "session_started");
+    if (this.options.resume && started && !this.closedByUs && !FINAL_CLOSE_CODES.has(event.code)) {
+      void this.reconnect(event.code, started);
+      return;
+    }
+    this.closeEvent = { code: event.code, reason: event.reason };
+    this.resolveClosed(this.closeEvent);
+    this.notify();
+  }
+
+  private async reconnect(code: number, started: OfType<"session_started">): Promise<void> {
+    this.reconnections.push({ code, downAt: performance.now() });
+    for (let attempt = 0; attempt < 200; attempt++) {
+      if (attempt > 0) await Bun.sleep(50);
+      try {
+        await this.open();
+      } catch {
+        continue;
+      }
+      const { session_id, resume_token } = started.data;
+      this.socket.send(JSON.stringify({ type: "resume", data: { session_id, resume_token, last_seq: this.lastSeq } }));
+      return;
+    }
+    this.closeEvent = { code, reason: "could not reconnect" };
+    this.resolveClosed(this.closeEvent);
+    this.notify();
   }
 
   /** Sends any JSON: tests send invalid messages on purpose, so this is not narrowed to ClientMessage. */
@@ -53,6 +136,7 @@ export class TestClient {
   }
 
   close(code = 1000): void {
+    this.closedByUs = true;
     this.socket.close(code);
   }
 
