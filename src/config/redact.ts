@@ -3,8 +3,18 @@ import { secretPaths } from "./schema.ts";
 
 export const REDACTED = "[redacted]";
 
-/** postgres://user:pw@host/db -> postgres://user:[redacted]@host/db; non-URLs are returned unchanged. */
+/** Query parameters that carry credentials (the WebSocket's `?token=`, docs/security.md). */
+const CREDENTIAL_PARAMETERS = /([?&](?:token|access_token|api_key)=)[^&#]*/gi;
+
+/**
+ * postgres://user:pw@host/db -> postgres://user:[redacted]@host/db, and ?token=… -> ?token=[redacted];
+ * anything else is returned unchanged.
+ */
 export function redactUrl(value: string): string {
+  return redactPassword(value.replace(CREDENTIAL_PARAMETERS, `$1${REDACTED}`));
+}
+
+function redactPassword(value: string): string {
   try {
     const url = new URL(value);
     if (!url.password) return value;

@@ -42,6 +42,14 @@ describe("logging", () => {
     expect(lines[0]!.password).toBe("[redacted]");
   });
 
+  test("a credential in a logged URL's query (the WebSocket's ?token=) is censored, and so are Authorization headers", () => {
+    const { lines, logger } = capture();
+    logger.info({ url: "http://h:8000/ws/stream?token=eyJ.secret.sig&a=1", req: { headers: { authorization: "Bearer k-secret" } } }, "upgrade");
+    const text = JSON.stringify(lines[0]);
+    expect(text).not.toContain("secret");
+    expect(lines[0]!.url).toBe("http://h:8000/ws/stream?token=[redacted]&a=1");
+  });
+
   test("a failed query is logged without its parameters, which hold users' words", () => {
     const { lines, logger } = capture();
     const cause = Object.assign(new Error("invalid byte sequence for encoding \"UTF8\": 0x00"), { code: "22021" });

@@ -118,3 +118,16 @@ describe("TracingObserver", () => {
     expect(await t.spans()).toEqual([]);
   });
 });
+
+describe("HTTP spans", () => {
+  test("a credential in the query (the WebSocket's ?token=) is redacted from url.full", async () => {
+    const { Hono } = await import("hono");
+    const exporter = new KeepingExporter();
+    const tracer = startTracing({ serviceName: "test", serviceVersion: "0", sampler: "always_on", samplerRatio: 1, batchDelayMs: 10, exporter });
+    const app = new Hono().use("*", tracer.http).get("/ws/stream", (c) => c.text("ok"));
+    await app.request("/ws/stream?user=a&token=eyJhbGciOi.secret-part.sig&x=1");
+    await tracer.shutdown();
+    const urls = exporter.getFinishedSpans().map((span) => String(span.attributes["url.full"]));
+    expect(urls).toEqual(["http://localhost/ws/stream?user=a&token=[redacted]&x=1"]);
+  });
+});

@@ -17,6 +17,8 @@ import {
   AlwaysOffSampler,
   AlwaysOnSampler,
   BatchSpanProcessor,
+  type Span,
+  type SpanProcessor,
   ParentBasedSampler,
   type Sampler,
   type SpanExporter,
@@ -26,6 +28,7 @@ import {
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import { httpInstrumentationMiddleware } from "@hono/otel";
 import type { MiddlewareHandler } from "hono";
+import { redactUrl } from "../config/redact";
 import type { Config } from "../config/schema";
 import type { Observation, ObservationOf, ObservationType, Observer } from "./events";
 
@@ -56,7 +59,7 @@ export function startTracing(options: TracingOptions): Tracing {
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName, [ATTR_SERVICE_VERSION]: options.serviceVersion }),
     sampler: samplerFor(options.sampler, options.samplerRatio),
-    spanProcessors: [new BatchSpanProcessor({ exporter, scheduledDelayMillis: options.batchDelayMs })],
+    spanProcessors: [redactingUrls, new BatchSpanProcessor({ exporter, scheduledDelayMillis: options.batchDelayMs })],
   });
   return {
     observer: new TracingObserver(provider.getTracer("morgan", options.serviceVersion)),
@@ -64,6 +67,17 @@ export function startTracing(options: TracingOptions): Tracing {
     shutdown: () => provider.shutdown(),
   };
 }
+
+/** @hono/otel records url.full with the query; a WebSocket's ?token= must not leave in a span. */
+const redactingUrls: SpanProcessor = {
+  onStart(span: Span) {
+    const url = span.attributes["url.full"];
+    if (typeof url === "string") span.setAttribute("url.full", redactUrl(url));
+  },
+  onEnd() {},
+  forceFlush: () => Promise.resolve(),
+  shutdown: () => Promise.resolve(),
+};
 
 function samplerFor(name: SamplerName, ratio: number): Sampler {
   const ratioSampler = new TraceIdRatioBasedSampler(ratio);
