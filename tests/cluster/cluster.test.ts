@@ -86,8 +86,9 @@ function nextReplyAfter(session: ResilientSession, at: number): Arrival | undefi
   return session.arrivals.find((m) => m.at > at && m.type === "response_complete");
 }
 
-function droppedAfter(session: ResilientSession, at: number, until: number): boolean {
-  return session.arrivals.some((m) => m.type === "#closed" && m.at >= at && m.at <= until);
+/** Whether the session moved to another connection (after a close or a going_away) between `at` and `until`. */
+function movedAfter(session: ResilientSession, at: number, until: number): boolean {
+  return session.reconnects.some((reconnect) => reconnect.at >= at && reconnect.at <= until);
 }
 
 describe("cluster: HAProxy, three gateways, two Tritons, Redis Sentinel, faults under load", () => {
@@ -158,12 +159,12 @@ describe("cluster: HAProxy, three gateways, two Tritons, Redis Sentinel, faults 
     await Promise.all(loops);
     for (const session of sessions) session.close();
 
-    // Disruption per fault: gateway faults count the sessions whose connection dropped; Triton and
+    // Disruption per fault: gateway faults count the sessions that had to move to another gateway; Triton and
     // Redis faults every session (each has a turn in flight or about to start).
     for (const [index, fault] of faults.entries()) {
       const until = faults[index + 1]?.at ?? Number.POSITIVE_INFINITY;
       for (const session of sessions) {
-        const affected = fault.kind.startsWith("gateway") ? droppedAfter(session, fault.at, until) : true;
+        const affected = fault.kind.startsWith("gateway") ? movedAfter(session, fault.at, until) : true;
         const next = nextMessageAfter(session, fault.at);
         const reply = nextReplyAfter(session, fault.at);
         if (affected && next) fault.disruptionsMs.push(next.at - fault.at);
