@@ -16,8 +16,11 @@ export interface TurnModelOptions {
 const MAX_SAMPLES = 8 * 16000;
 /** The text check reads the last words only; a long monologue need not travel whole. */
 const MAX_TRANSCRIPT_CHARS = 1000;
-/** What the model answers a transcript where it cannot run the text check (triton-models/cpu/turn). */
-const UNAVAILABLE = "text check unavailable";
+/**
+ * What the model answers a transcript where it cannot run the text check (triton-models/cpu/turn), or
+ * Triton where the model declares no TRANSCRIPT input at all (an older or custom repository).
+ */
+const UNAVAILABLE = /text check unavailable|unexpected inference input 'TRANSCRIPT'/;
 
 export class TritonTurnDetector implements TurnDetector {
   /** Once the model has said it has no text check, it is not asked again. */
@@ -39,7 +42,7 @@ export class TritonTurnDetector implements TurnDetector {
     try {
       return await this.probability(textRow("TRANSCRIPT", transcript.slice(-MAX_TRANSCRIPT_CHARS)), signal);
     } catch (error) {
-      if (!(error instanceof Error) || !error.message.includes(UNAVAILABLE)) throw error;
+      if (!(error instanceof Error) || !UNAVAILABLE.test(error.message)) throw error;
       this.textUnavailable = true;
       return null;
     }
