@@ -62,7 +62,7 @@ describe("docker-compose.yml", () => {
     const file = join(ROOT, mount.split(":")[0]!);
     const cfg = readFileSync(file, "utf8");
     expect(cfg).toContain(`bind :${coreEnv.PORT}`);
-    expect(cfg).toMatch(/option httpchk GET \/ready/);
+    expect(cfg).toMatch(/http-check send meth GET uri \/ready ver HTTP\/1.1 hdr Host /);
     expect(cfg).toMatch(/timeout tunnel /);
     for (const name of GATEWAYS) expect(cfg).toContain(`server ${name} ${name}:${coreEnv.PORT}`);
     expect(haproxy.depends_on).toEqual(GATEWAYS);

@@ -13,8 +13,10 @@ import { MorganClient } from "../packages/morgan-client/src/index";
 import { withTimeout } from "../src/api/app";
 import { CLOSE_CODES } from "../src/protocol/messages";
 import { Balancer } from "./helpers/balancer";
+import { TcpProxy } from "./helpers/tcp-proxy";
 import { Redis } from "ioredis";
 import { redisKeys } from "../src/storage/keys";
+import { JOURNAL_FILE } from "../src/storage/pending-writes";
 import { TestClient, type Received } from "./pipeline/support/client";
 import { createDatabase, dropDatabase, REDIS_URL, type RunningServer, startServer } from "./pipeline/support/server";
 
@@ -81,12 +83,62 @@ describe("an instance killed (-9) mid-reply", () => {
     console.log(`[gateways] kill -9: fault to the session's next message on the other instance: ${Math.round(disruptionMs)} ms`);
 
     expect(resumed.seq).toBeGreaterThan(lastSeq);
+    // The reply the crash cut is closed, not left hanging: stored as interrupted with what had been sent.
+    const cutTurn = first.all("response_text")[0]!.data.turn_id;
+    const cut = await second.next("interrupted", { where: (m) => m.data.turn_id === cutTurn });
+    expect(cut.data.reason).toBe("server");
+    expect(cut.data.heard_text.length).toBeGreaterThan(0);
+    expect(cut.seq).toBeGreaterThan(resumed.seq);
+    expect(first.all("response_complete")).toEqual([]);
+
     second.send({ type: "text", data: { text: "Are you still there?" } });
     const complete = await second.next("response_complete", { timeoutMs: 90_000 });
     expect(complete.seq).toBeGreaterThan(resumed.seq);
     expectOnceInOrder([...first.received, ...second.received]);
+    const rows = await b.sql<{ role: string; content: string; interrupted: boolean; metadata: { turn_id?: string } }[]>`
+      select role, content, interrupted, metadata from messages where conversation_id = ${started.data.conversation_id} order by sequence_number`;
+    expect(rows.map((r) => [r.role, r.interrupted])).toEqual([["user", false], ["assistant", true], ["user", false], ["assistant", false]]);
+    expect(rows[1]!.content).toBe(cut.data.heard_text);
+    expect(rows[1]!.metadata.turn_id).toBe(cutTurn);
+    expect(rows[3]!.content).toBe(complete.data.text);
     second.close();
     await stop(b);
+  }, 240_000);
+
+  test("writes the dead instance journalled while PostgreSQL was away are replayed when it restarts, once", async () => {
+    // PostgreSQL reached through a proxy the test cuts: the instance journals its writes to disk.
+    const proxy = new TcpProxy("127.0.0.1", 5432).start();
+    const viaProxy = new URL(databaseUrl);
+    viaProxy.port = String(proxy.port);
+    const env = { DATABASE_URL: viaProxy.toString(), MORGAN_DB_RECONNECT_INTERVAL_MS: "200", MORGAN_POSTGRES_CONNECT_TIMEOUT_S: "1" };
+    const a = await instance(env);
+    try {
+      const client = await TestClient.connect(`${a.wsUrl}/ws/stream`);
+      client.send({ type: "start", data: { max_response_tokens: 20 } });
+      const started = await client.next("session_started");
+      proxy.cut();
+      client.send({ type: "text", data: { text: "Remember the word lighthouse." } });
+      const complete = await client.next("response_complete", { timeoutMs: 90_000 });
+      const journal = await Bun.file(join(a.journalDir, JOURNAL_FILE)).text();
+      expect(journal).toContain("Remember the word lighthouse.");
+      await stop(a, "SIGKILL");
+      client.close();
+
+      proxy.restore();
+      const restarted = await instance(env, a.journalDir);
+      const rows = async () =>
+        restarted.sql<{ role: string; content: string }[]>`
+          select role, content from messages where conversation_id = ${started.data.conversation_id} order by sequence_number`;
+      const deadline = Date.now() + 30_000;
+      while ((await rows()).length < 2 && Date.now() < deadline) await Bun.sleep(200);
+      expect((await rows()).map((r) => [r.role, r.content])).toEqual([
+        ["user", "Remember the word lighthouse."],
+        ["assistant", complete.data.text],
+      ]);
+      await stop(restarted);
+    } finally {
+      proxy.stop();
+    }
   }, 240_000);
 });
 

@@ -126,5 +126,15 @@ describe("conversation tiers", () => {
     expect(await client.exists(prefixed("cas:lease"))).toBe(0);
     await cache.set("cas:once", "v", 60);
     expect(await Promise.all([cache.take("cas:once"), cache.take("cas:once")])).toEqual(["v", null]);
+    expect(await cache.fieldReplaceIfEquals("cas:fields", "a", null, "1/one", 60)).toBe(true);
+    expect(await cache.fieldReplaceIfEquals("cas:fields", "a", null, "again", 60)).toBe(false);
+    expect(await cache.fieldReplaceIfEquals("cas:fields", "a", "1/one", "2", 60)).toBe(true);
+    expect(await cache.fieldReplaceIfEquals("cas:fields", "b", null, "3", 60)).toBe(true);
+    expect(JSON.parse((await client.get(prefixed("cas:fields")))!)).toEqual({ a: "2", b: "3" });
+    expect(await cache.fieldDeleteIfEquals("cas:fields", "a", "1/one")).toBe(false);
+    expect(await cache.fieldDeleteIfEquals("cas:fields", "a", "2")).toBe(true);
+    expect(await client.ttl(prefixed("cas:fields"))).toBeGreaterThan(0);
+    expect(await cache.fieldDeleteIfEquals("cas:fields", "b", "3")).toBe(true);
+    expect(await client.exists(prefixed("cas:fields"))).toBe(0);
   });
 });

@@ -101,6 +101,7 @@ export function voiceExtension(services: Services, triton: ModelServers): Pipeli
   });
   const http = inferenceRoutes({
     ...models,
+    log,
     chatTemplate: chatTemplate(config.pipeline.chatTemplate),
     defaults: {
       voice: defaults.voice,

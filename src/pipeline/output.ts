@@ -13,7 +13,7 @@ import type { OutgoingMessage } from "../protocol/messages";
 import { durationMs, float32ToPcm16 } from "../audio/pcm";
 import { resampleSpeech } from "../audio/resampler";
 import type { EventOf, PipelineEvent } from "./events";
-import type { PipelineStore } from "./ports";
+import type { PipelineStore, ReplyProgress } from "./ports";
 import type { ResolvedSettings } from "./settings";
 import type { ReplyReporter } from "./turn-taking/turn-taking";
 import type { TurnView } from "./turn-taking/turn";
@@ -32,6 +32,12 @@ export interface ReplyOutputDeps {
   /** How far audio may run ahead of real-time playout (the client's jitter buffer). */
   audioLeadMs: number;
   log: Logger;
+  /** The reply's progress in Redis, for the session's next owner should this instance die mid-reply. */
+  journal: {
+    record(progress: ReplyProgress): void;
+    /** False when another instance took the reply over (and stores it). */
+    claim(turnId: string): Promise<boolean>;
+  };
 }
 
 export class ReplyOutput {
@@ -41,6 +47,8 @@ export class ReplyOutput {
   private readonly playouts = new Map<string, Promise<void>>();
   /** Per turn, the storing of the user's message: the reply is stored after it. */
   private readonly userMessages = new Map<string, Promise<unknown>>();
+  /** Turns whose user message is stored: from then on their progress is journaled. */
+  private readonly journaled = new Set<string>();
 
   constructor(private readonly deps: ReplyOutputDeps) {}
 
@@ -55,12 +63,18 @@ export class ReplyOutput {
         const { text, isFinal, confidence } = event.transcript;
         return send({ type: "transcription", data: { text, is_final: isFinal, confidence } });
       }
-      case "turn_started":
-        this.userMessages.set(event.turn.id, event.userMessageStored);
+      case "turn_started": {
+        const { turn, userMessageStored } = event;
+        this.userMessages.set(turn.id, userMessageStored);
+        void userMessageStored.then(() => {
+          if (this.userMessages.has(turn.id)) this.journaled.add(turn.id);
+        });
         return;
+      }
       case "llm_delta":
         reporter.replyText(event.turn, event.text);
-        return send({ type: "response_text", data: { turn_id: event.turn.id, text: event.text, is_final: false } });
+        send({ type: "response_text", data: { turn_id: event.turn.id, text: event.text, is_final: false } });
+        return this.journal(event.turn);
       case "llm_done":
         return send({ type: "response_text", data: { turn_id: event.turn.id, text: "", is_final: true } });
       case "sentence":
@@ -135,7 +149,15 @@ export class ReplyOutput {
           duration_ms: Math.round(ms * 10) / 10,
         },
       });
+      this.journal(turn);
     }
+  }
+
+  /** Records what the client has of the reply so far (not before its user message is stored: nothing to answer yet). */
+  private journal(turn: TurnView): void {
+    if (!this.journaled.has(turn.id) || turn.cancelled) return;
+    const heard = turn.delivered();
+    this.deps.journal.record({ turnId: turn.id, heardText: heard.text, heardMs: heard.ms, text: turn.text, tokens: turn.tokens });
   }
 
   private async complete(turn: TurnView): Promise<void> {
@@ -169,6 +191,11 @@ export class ReplyOutput {
   private async storeReply(turn: TurnView, content: string, interrupted: boolean): Promise<void> {
     try {
       await this.userMessages.get(turn.id);
+      this.journaled.delete(turn.id);
+      if (!(await this.deps.journal.claim(turn.id))) {
+        this.deps.log.info({ turn_id: turn.id }, "the reply was taken over by the session's new owner, which stores it");
+        return;
+      }
       await this.deps.store.appendMessage(this.deps.conversationId(), {
         role: "assistant",
         content,
@@ -182,6 +209,7 @@ export class ReplyOutput {
       this.deps.send({ type: "error", data: { code: "storage_failed", message: "the reply could not be stored", recoverable: true } });
     } finally {
       this.userMessages.delete(turn.id);
+      this.journaled.delete(turn.id);
     }
   }
 }

@@ -103,6 +103,29 @@ export interface SessionStatePort {
   clearAudio(sessionId: string): void;
   /** Writes appends still held back for batching (before shutdown, so another instance sees them). */
   flush(): Promise<void>;
+  /**
+   * Records how far a reply has got (`session:{id}:reply`), so that if this instance dies the session's
+   * next owner can store it as heard. Coalesced; fire-and-forget on the hot path.
+   */
+  replyProgress(sessionId: string, progress: ReplyProgress): void;
+  /**
+   * Before storing a reply: true unless another instance has taken it over (and stores it itself).
+   * Exactly one of the two stores it. Forgets the reply's progress either way.
+   */
+  claimReply(sessionId: string, turnId: string): Promise<boolean>;
+  /** The replies a previous owner left unfinished, taken atomically (one taker gets them). */
+  takeOrphanedReplies(sessionId: string): Promise<ReplyProgress[]>;
+}
+
+/** A reply in progress, as a successor needs it to store what was heard. */
+export interface ReplyProgress {
+  turnId: string;
+  /** The text of the reply audio sent so far: what the client will have played. */
+  heardText: string;
+  heardMs: number;
+  /** The reply as generated (and sent as text) so far. */
+  text: string;
+  tokens: number;
 }
 
 /**

@@ -38,6 +38,9 @@ function memoryStore() {
 const noState: SessionStatePort = {
   save: async () => {},
   reserveSeq: async (_id, floor, count) => floor + count,
+  replyProgress: () => {},
+  claimReply: async () => true,
+  takeOrphanedReplies: async () => [],
   load: async () => undefined,
   remove: async () => {},
   appendReplay: () => {},

@@ -101,6 +101,10 @@ export class VoiceSession {
       chunkBytes: deps.chunkBytes,
       audioLeadMs: deps.audioLeadMs,
       log: deps.log,
+      journal: {
+        record: (progress) => deps.state.replyProgress(snapshot.sessionId, progress),
+        claim: (turnId) => deps.state.claimReply(snapshot.sessionId, turnId),
+      },
     });
     this.observer = new SessionObserver(deps.observers, { sessionId: snapshot.sessionId, conversationId: snapshot.conversationId });
     this.pipeline = new Pipeline(

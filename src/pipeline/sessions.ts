@@ -5,7 +5,7 @@
  */
 import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import type { Logger } from "pino";
-import type { SessionSettings } from "../protocol/messages";
+import type { OutgoingMessage, SessionSettings } from "../protocol/messages";
 import type { Observers } from "../telemetry/events";
 import type { Models } from "../inference/types";
 import { sessionLogger } from "../logging/index.ts";
@@ -117,7 +117,12 @@ export class SessionManager {
    * that the session is that user's) either way. Returns the messages after `lastSeq` kept in Redis,
    * for when this instance's memory no longer has them.
    */
-  async resume(sessionId: string, resumeToken: string, lastSeq: number, owner?: string): Promise<{ session: VoiceSession; missed: string[] }> {
+  async resume(
+    sessionId: string,
+    resumeToken: string,
+    lastSeq: number,
+    owner?: string,
+  ): Promise<{ session: VoiceSession; missed: string[]; recovered: OutgoingMessage[] }> {
     const local = this.live.get(sessionId);
     if (local && !local.isEnded) {
       this.checkOwner(sessionId, local.snapshot.userId, owner);
@@ -127,7 +132,7 @@ export class SessionManager {
       else {
         this.cancelExpiry(sessionId);
         const missed = local.replaySince(lastSeq) ? [] : await this.deps.state.replaySince(sessionId, lastSeq);
-        return { session: local, missed };
+        return { session: local, missed, recovered: [] };
       }
     }
     const saved = await this.deps.state.load(sessionId);
@@ -150,8 +155,34 @@ export class SessionManager {
       this.deps.log.warn({ err: error, session_id: sessionId }, "recording the resumed session as active failed");
     });
     const missed = replay.filter((m) => m.seq > lastSeq).map((m) => m.json);
+    const recovered = await this.recoverReplies(sessionId, snapshot.conversationId);
     this.deps.observers.observe({ type: "session_opened", sessionId, resumed: true });
-    return { session, missed };
+    return { session, missed, recovered };
+  }
+
+  /**
+   * Stores the replies a previous owner left cut short (it died mid-reply) as interrupted, with what
+   * had been sent of them; returns the notices for the client, sent after its resumed session_started.
+   */
+  private async recoverReplies(sessionId: string, conversationId: string): Promise<OutgoingMessage[]> {
+    const orphans = await this.deps.state.takeOrphanedReplies(sessionId);
+    const notices: OutgoingMessage[] = [];
+    for (const reply of orphans) {
+      try {
+        await this.deps.store.appendMessage(conversationId, {
+          role: "assistant",
+          content: reply.heardText,
+          interrupted: true,
+          tokensUsed: reply.tokens,
+          metadata: { turn_id: reply.turnId, full_text: reply.text, cut_by: "instance_lost" },
+        });
+        this.deps.log.info({ session_id: sessionId, turn_id: reply.turnId }, "stored a reply cut by the previous owner's end as interrupted");
+      } catch (error) {
+        this.deps.log.error({ err: error, session_id: sessionId, turn_id: reply.turnId }, "storing a reply cut by the previous owner's end failed");
+      }
+      notices.push({ type: "interrupted", data: { turn_id: reply.turnId, heard_text: reply.heardText, heard_ms: reply.heardMs, reason: "server" } });
+    }
+    return notices;
   }
 
   /** Live sessions of a user (those waiting for a resume included): what the per-user quota counts. */

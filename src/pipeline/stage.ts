@@ -4,6 +4,7 @@
  * synthesis) runs as a task that forwards events when they are ready.
  */
 import type { Logger } from "pino";
+import { publicReason } from "../inference/public-reason";
 import { type PipelineEvent, isStale, isSystemEvent } from "./events";
 
 export type EventSink = (event: PipelineEvent) => void;
@@ -75,20 +76,6 @@ export abstract class Stage {
       this.fail(error, event);
     }
   }
-}
-
-/** What a client is told of a failure: its kind, never the internals (addresses, ports, driver messages). */
-export function publicReason(error: unknown): string {
-  // Errors written for clients (the Triton pool's: no model server available, one lost mid-reply) say so.
-  const written = (error as { publicMessage?: unknown } | null)?.publicMessage;
-  if (typeof written === "string") return written;
-  const text = error instanceof Error ? `${error.name} ${error.message} ${String((error as { code?: unknown }).code ?? "")}` : String(error);
-  if (/UNAVAILABLE|ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|No connection established/i.test(text)) {
-    return "the inference server is unavailable; try again shortly (details are in the server log)";
-  }
-  if (/DEADLINE_EXCEEDED|timed? ?out|timeout/i.test(text)) return "the model did not answer in time; try again (details are in the server log)";
-  if (/RESOURCE_EXHAUSTED/i.test(text)) return "the inference server is overloaded; try again shortly (details are in the server log)";
-  return "the model failed to answer (details are in the server log)";
 }
 
 /** Stages linked in order; the last one delivers to `sink`. */

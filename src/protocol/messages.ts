@@ -289,7 +289,7 @@ export const ServerMessage = z.discriminatedUnion("type", [
   serverMessage("response_resumed", z.object({ turn_id: z.uuid() })),
   serverMessage(
     "interrupted",
-    z.object({ turn_id: z.uuid(), heard_text: z.string(), heard_ms: z.number(), reason: z.enum(["barge_in", "client"]) }),
+    z.object({ turn_id: z.uuid(), heard_text: z.string(), heard_ms: z.number(), reason: z.enum(["barge_in", "client", "server"]) }),
   ),
   serverMessage(
     "error",

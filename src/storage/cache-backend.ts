@@ -31,4 +31,11 @@ export interface CacheBackend {
   deleteIfEquals(key: string, value: string): Promise<boolean>;
   /** Restarts the key's TTL only while it still holds `value` (a lease renewal); true when renewed. */
   expireIfEquals(key: string, value: string, ttlS: number): Promise<boolean>;
+  /**
+   * The key holds a JSON object of string fields. Sets `field` to `value` (refreshing the TTL) only
+   * while it holds `expected` (null: while the field is absent); true when set.
+   */
+  fieldReplaceIfEquals(key: string, field: string, expected: string | null, value: string, ttlS: number): Promise<boolean>;
+  /** Removes `field` from such a JSON object only while it holds `value` (the key goes with its last field); true when removed. */
+  fieldDeleteIfEquals(key: string, field: string, value: string): Promise<boolean>;
 }

@@ -115,6 +115,14 @@ export class FailoverCache implements CacheBackend {
     return this.#write([key], (tier) => tier.expireIfEquals(key, value, ttlS));
   }
 
+  fieldReplaceIfEquals(key: string, field: string, expected: string | null, value: string, ttlS: number): Promise<boolean> {
+    return this.#write([key], (tier) => tier.fieldReplaceIfEquals(key, field, expected, value, ttlS));
+  }
+
+  fieldDeleteIfEquals(key: string, field: string, value: string): Promise<boolean> {
+    return this.#write([key], (tier) => tier.fieldDeleteIfEquals(key, field, value));
+  }
+
   /** Round-trips to Redis; rejects when Redis is configured but not answering. */
   async ping(): Promise<void> {
     if (!this.#redis) return;

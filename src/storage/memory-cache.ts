@@ -82,6 +82,29 @@ export class MemoryCache implements CacheBackend {
     return this.#entries.delete(key);
   }
 
+  async fieldReplaceIfEquals(key: string, field: string, expected: string | null, value: string, ttlS: number): Promise<boolean> {
+    const fields = await this.#fields(key);
+    if ((fields[field] ?? null) !== expected) return false;
+    fields[field] = value;
+    this.#write(key, { value: JSON.stringify(fields), expiresAt: Date.now() + ttlS * 1000 });
+    return true;
+  }
+
+  async fieldDeleteIfEquals(key: string, field: string, value: string): Promise<boolean> {
+    const entry = this.#live(key);
+    const fields = await this.#fields(key);
+    if (!entry || fields[field] !== value) return false;
+    delete fields[field];
+    if (Object.keys(fields).length === 0) this.#entries.delete(key);
+    else entry.value = JSON.stringify(fields);
+    return true;
+  }
+
+  async #fields(key: string): Promise<Record<string, string>> {
+    const raw = await this.get(key);
+    return raw === null ? {} : (JSON.parse(raw) as Record<string, string>);
+  }
+
   async expireIfEquals(key: string, value: string, ttlS: number): Promise<boolean> {
     const entry = this.#live(key);
     if (!entry || entry.value !== value) return false;

@@ -14,6 +14,7 @@ import {
 import { NotFoundError } from "./errors.ts";
 import type { Logger } from "pino";
 import { BatchedAppender } from "./batched-appender.ts";
+import { ReplyJournal } from "./reply-journal.ts";
 import { hashTtsText, type Storage } from "./index.ts";
 
 /** Replay entries reach Redis within this delay (a resume on another instance sees them after it). */
@@ -124,12 +125,14 @@ export function sessionState(storage: Storage, log: Logger): SessionStatePort {
     AUDIO_FLUSH_MS,
     warn("buffering audio"),
   );
+  const replies = new ReplyJournal(storage.cache, cache.sessionTtlS, () => storage.cache.mode === "redis", log);
   return {
     save: (snapshot) => cache.setState(snapshot.sessionId, snapshot),
     reserveSeq: (sessionId, floor, count) => cache.reserveSeq(sessionId, floor, count),
     load: async (sessionId) => (await cache.getState<SessionSnapshot>(sessionId)) ?? undefined,
     async remove(sessionId) {
       replay.discard(sessionId);
+      replies.discard(sessionId);
       audio.discard(sessionId);
       await cache.clearSession(sessionId);
     },
@@ -148,6 +151,9 @@ export function sessionState(storage: Storage, log: Logger): SessionStatePort {
     appendAudio(sessionId, pcm) {
       audio.add(sessionId, pcm);
     },
+    replyProgress: (sessionId, progress) => replies.record(sessionId, progress),
+    claimReply: (sessionId, turnId) => replies.claim(sessionId, turnId),
+    takeOrphanedReplies: (sessionId) => replies.takeOrphans(sessionId),
     clearAudio(sessionId) {
       audio.discard(sessionId);
       cache.clearAudio(sessionId).catch(warn("clearing the audio buffer"));

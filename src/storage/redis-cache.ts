@@ -53,6 +53,25 @@ const SCRIPTS = {
   morganDeleteIfEquals: `
     if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
     return 0`,
+  morganFieldReplaceIfEquals: `
+    local raw = redis.call('GET', KEYS[1])
+    local fields = raw and cjson.decode(raw) or {}
+    local current = fields[ARGV[1]]
+    if ARGV[2] == '1' then
+      if current ~= ARGV[3] then return 0 end
+    elseif current ~= nil then return 0 end
+    fields[ARGV[1]] = ARGV[4]
+    redis.call('SET', KEYS[1], cjson.encode(fields), 'EX', ARGV[5])
+    return 1`,
+  morganFieldDeleteIfEquals: `
+    local raw = redis.call('GET', KEYS[1])
+    if not raw then return 0 end
+    local fields = cjson.decode(raw)
+    if fields[ARGV[1]] ~= ARGV[2] then return 0 end
+    fields[ARGV[1]] = nil
+    if next(fields) == nil then redis.call('DEL', KEYS[1])
+    else redis.call('SET', KEYS[1], cjson.encode(fields), 'KEEPTTL') end
+    return 1`,
   morganExpireIfEquals: `
     if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end
     return 0`,
@@ -125,6 +144,15 @@ export class RedisCache implements CacheBackend {
 
   async expireIfEquals(key: string, value: string, ttlS: number): Promise<boolean> {
     return Number(await this.#scripts.morganExpireIfEquals(key, value, ttlS)) === 1;
+  }
+
+  async fieldReplaceIfEquals(key: string, field: string, expected: string | null, value: string, ttlS: number): Promise<boolean> {
+    const result = await this.#scripts.morganFieldReplaceIfEquals(key, field, expected === null ? "0" : "1", expected ?? "", value, ttlS);
+    return Number(result) === 1;
+  }
+
+  async fieldDeleteIfEquals(key: string, field: string, value: string): Promise<boolean> {
+    return Number(await this.#scripts.morganFieldDeleteIfEquals(key, field, value)) === 1;
   }
 }
 

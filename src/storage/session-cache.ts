@@ -12,6 +12,11 @@ export class SessionCache {
     private readonly settings: Config["cache"],
   ) {}
 
+  /** How long a session's keys outlive its last write. */
+  get sessionTtlS(): number {
+    return this.settings.ttlS.session;
+  }
+
   async getState<State>(sessionId: string): Promise<State | null> {
     const raw = await this.cache.get(redisKeys.session(sessionId));
     return raw === null ? null : (JSON.parse(raw) as State);

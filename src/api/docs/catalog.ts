@@ -96,7 +96,7 @@ export const FIELD_NOTES: Record<string, string> = {
   cached_audio: "True when every sentence's audio came from the TTS cache.",
   heard_text: "What the user heard of the reply; stored as the reply.",
   heard_ms: "How much of the reply had played.",
-  reason: "`barge_in`: the user spoke over the reply; `client`: the client sent `interrupt` (or a new `text`).",
+  reason: "`barge_in`: the user spoke over the reply; `client`: the client sent `interrupt` (or a new `text`); `server`: the instance producing the reply died, and the session's new owner stored what had been sent (sent after the resumed `session_started`).",
   code: "Machine-readable error code (see Error codes).",
   message: "What went wrong, naming the field when input was invalid.",
   recoverable: "Whether the session continues.",

@@ -6,6 +6,8 @@
  * A client that disconnects aborts its request, which cancels the work at Triton. Uploads are bounded
  * by server.bodyLimitBytes (1 MiB by default: about 32 s of 16 kHz 16-bit mono WAV).
  */
+import type { Logger } from "pino";
+import { publicReason } from "../../inference/public-reason";
 import { type Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
@@ -26,6 +28,8 @@ export interface InferenceRouteDeps {
   chatTemplate: ChatTemplate;
   /** Seconds between SSE keep-alive comments while a stream is idle (Bun closes idle streams). */
   heartbeatS?: number;
+  /** Where a failed model request's details go (the client gets only its kind). */
+  log: Logger;
 }
 
 const STT_RATE = 16000;
@@ -76,8 +80,10 @@ async function readJson<Schema extends z.ZodType>(request: Request, schema: Sche
   return parseInput(schema, json);
 }
 
-function upstreamError(error: unknown): Response {
-  return Response.json({ error: "inference_failed", message: errorText(error) }, { status: 502 });
+/** A failed model request: its kind for the client, its details for the server log. */
+function upstreamError(log: Logger, error: unknown): Response {
+  log.error({ err: error }, "model request failed");
+  return Response.json({ error: "inference_failed", message: publicReason(error) }, { status: 502 });
 }
 
 export function inferenceRoutes(deps: InferenceRouteDeps): Hono {
@@ -108,7 +114,7 @@ export function inferenceRoutes(deps: InferenceRouteDeps): Hono {
         tokens += 1;
       }
     } catch (error) {
-      return upstreamError(error);
+      return upstreamError(deps.log, error);
     }
     return Response.json({ text, usage: { completion_tokens: tokens }, latency_ms: Math.round(performance.now() - started) });
   };
@@ -126,7 +132,10 @@ export function inferenceRoutes(deps: InferenceRouteDeps): Hono {
       try {
         await produce(send, abort.signal);
       } catch (error) {
-        if (!abort.signal.aborted) await send("error", { message: errorText(error) });
+        if (!abort.signal.aborted) {
+          deps.log.error({ err: error }, "model stream failed");
+          await send("error", { message: publicReason(error) });
+        }
       } finally {
         clearInterval(heartbeat);
       }
@@ -175,7 +184,7 @@ export function inferenceRoutes(deps: InferenceRouteDeps): Hono {
         rate = chunk.sampleRate;
       }
     } catch (error) {
-      return upstreamError(error);
+      return upstreamError(deps.log, error);
     }
     const outRate = sampleRate ?? rate;
     const wav = encodeWav(await resampleSpeech(concatSamples(chunks), rate, outRate), outRate);
@@ -216,7 +225,7 @@ export function inferenceRoutes(deps: InferenceRouteDeps): Hono {
         duration_ms: Math.round((samples.length / STT_RATE) * 1000),
       });
     } catch (error) {
-      return upstreamError(error);
+      return upstreamError(deps.log, error);
     }
   };
 

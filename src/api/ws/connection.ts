@@ -223,16 +223,19 @@ export class ClientConnection implements Transport {
     try {
       // Another user's session fails exactly like an unknown one (an admin may resume any).
       const owner = hasScope(this.options.principal, "admin") ? undefined : this.options.principal.userId;
-      const { session, missed: stored } = await this.sessions.resume(request.session_id, request.resume_token, request.last_seq, owner);
+      const { session, missed: stored, recovered } = await this.sessions.resume(request.session_id, request.resume_token, request.last_seq, owner);
       // From here on nothing awaits, so no message of the session can slip between replay and attach.
       const missed = session.replaySince(request.last_seq) ?? stored;
       if (this.closed) {
         // The client left while the session was being found: it waits for the next resume, as if just dropped.
+        for (const notice of recovered) session.send(notice);
         this.sessions.detach(session, this);
         return;
       }
       for (const json of missed) this.send(json);
       this.bind(session, true);
+      // Replies the previous owner could not finish (it died): the client stops waiting for them.
+      for (const notice of recovered) session.send(notice);
     } catch (error) {
       if (!(error instanceof SessionError)) throw error;
       this.reject("resume_failed", error.message, false);

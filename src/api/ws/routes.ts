@@ -68,13 +68,12 @@ export function webSocketEndpoints(deps: WebSocketDeps) {
     if ((perIp.get(ip) ?? 0) >= deps.connectionsPerIp) {
       return rateLimited(`this address already has ${deps.connectionsPerIp} WebSocket connections open, the most allowed; close one first`);
     }
-    if (pathUserId !== undefined) {
-      try {
-        deps.sessions.checkQuota(pathUserId);
-      } catch (error) {
-        if (error instanceof SessionError) return rateLimited(error.message);
-        throw error;
-      }
+    // The user and key this socket's sessions will count against: refused here with 429 when full.
+    try {
+      deps.sessions.checkQuota(actingUser(principal, pathUserId) ?? principal.userId, principal.keyId);
+    } catch (error) {
+      if (error instanceof SessionError) return rateLimited(error.message);
+      throw error;
     }
     const data: SocketData = { requestId: crypto.randomUUID(), principal, pathUserId, ip };
     // Counted from here, not from `open`, so a burst of upgrades cannot overshoot the limit.

@@ -41,6 +41,8 @@ export interface TurnView {
   readonly sentAudioMs: number;
   latency(): LatencyReport;
   heard(now?: number): { text: string; ms: number };
+  /** The words of all the audio sent so far: what the client will have played once its buffer runs out. */
+  delivered(): { text: string; ms: number };
   /** Resolves at once while the reply plays, or when it resumes or ends if it is paused. */
   whilePaused(): Promise<void>;
   /** Playout time of the audio sent so far (excluding pauses); 0 before the first audio. */
@@ -171,7 +173,15 @@ export class Turn implements TurnView {
    * the playout time (pauses excluded); never more than was sent.
    */
   heard(now = performance.now()): { text: string; ms: number } {
-    const ms = Math.max(0, Math.min(this.playedMs ?? this.playedOutMs(now), this.sentAudioMs));
+    return this.textUpTo(Math.max(0, Math.min(this.playedMs ?? this.playedOutMs(now), this.sentAudioMs)));
+  }
+
+  delivered(): { text: string; ms: number } {
+    return this.textUpTo(this.sentAudioMs);
+  }
+
+  /** Whole sentences up to `ms` of the reply's audio, then the share of the words of the one playing at that moment. */
+  private textUpTo(ms: number): { text: string; ms: number } {
     const parts: string[] = [];
     let remaining = ms;
     for (const sentence of this.spoken) {
