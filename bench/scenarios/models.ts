@@ -79,9 +79,11 @@ export const modelsScenario: Scenario = async (context) => {
 
     // ---------------------------------------------------------------- memory with all models loaded
     const memory = tritonRssByModel(tritonPid);
-    const totalMiB = Object.values(memory).reduce((a, b) => a + b, 0);
-    rows.push({ figure: "tritonserver + Python stubs RSS, all models loaded (after warm-up)", load: "idle", unit: "MiB", value: round(totalMiB, 0) });
-    for (const [name, mib] of Object.entries(memory).sort((a, b) => b[1] - a[1])) rows.push({ figure: `  of which ${name}`, load: "idle", unit: "MiB", value: round(mib, 0) });
+    // The bench Triton also serves the bench-only instant models; Morgan's own are the rest.
+    const morgans = Object.entries(memory).filter(([name]) => !name.startsWith("instant-"));
+    const totalMiB = morgans.reduce((sum, [, mib]) => sum + mib, 0);
+    rows.push({ figure: `tritonserver + Python stubs RSS, Morgan's models loaded (${morgans.map(([name]) => name).join(", ")}; after warm-up)`, load: "idle", unit: "MiB", value: round(totalMiB, 0) });
+    for (const [name, mib] of Object.entries(memory).sort((a, b) => b[1] - a[1])) rows.push({ figure: name.startsWith("instant-") ? `  not counted: ${name} (bench-only)` : `  of which ${name}`, load: "idle", unit: "MiB", value: round(mib, 0) });
     plots.tritonMemoryMiB = memory;
 
     // ---------------------------------------------------------------- one session: WER, first audio
@@ -113,6 +115,12 @@ export const modelsScenario: Scenario = async (context) => {
       server: single.server,
       triton: single.triton,
     });
+    for (const voice of ["piper", "espeak"]) {
+      rows.push({ figure: `  first audio, ${voice} voice`, load: load1, unit: "ms", distribution: distribution(values(turns.filter((t) => t.voice === voice), (t) => t.firstAudioMs)) });
+    }
+    // Smart Turn cannot judge flat synthetic prosody: such turns end at the maximum wait (2 s by default).
+    const atMaxWait = turns.filter((t) => (t.latency?.endpointing_ms ?? 0) >= 1900);
+    rows.push({ figure: "turns ended by the maximum wait (server endpointing_ms ≥ 1.9 s) / turns", load: load1, unit: "turns", value: `${atMaxWait.length} / ${turns.length} (${atMaxWait.map((t) => t.voice).join(", ") || "none"})` });
     rows.push({ figure: "end of speech → vad_status speaking=false (end-of-turn decision), client", load: load1, unit: "ms", distribution: distribution(values(turns, (t) => t.endpointingMs)) });
     for (const stage of STAGES) rows.push({ figure: `server report: ${stage} (from its end of speech)`, load: load1, unit: "ms", distribution: distribution(values(turns, (t) => t.latency?.[stage])) });
     rows.push({ figure: "turns with a reply / said", load: load1, unit: "turns", value: `${values(turns, (t) => t.firstAudioMs).length} / ${oneSessionSet.length}` });

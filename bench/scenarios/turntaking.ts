@@ -3,7 +3,8 @@
  * it) against `silence` (a fixed silence), in the same run, one fresh session per utterance, the modes
  * alternating utterance by utterance so both see the same machine:
  * - complete utterances (the two-voice speech set): endpointing delay from the last voiced sample
- *   sent to the end-of-turn decision (vad_status speaking=false), and end of speech → first audio;
+ *   sent to the end-of-turn decision (vad_status speaking=false), end of speech → first audio, and
+ *   the server's latency report of each turn;
  * - utterances with a mid-sentence pause of 600–900 ms (halves synthesised apart and joined by
  *   silence): premature ends of turn, i.e. decisions that came before the last voiced sample.
  */
@@ -15,9 +16,10 @@ import { measured } from "../lib/measure";
 import type { Row, Scenario, Target } from "../lib/scenario";
 import { prepareSpeech, runSpoken, said, saidWithPause, values } from "../lib/spoken";
 import { distribution, round, sketch } from "../lib/stats";
+import { activity, readTritonMetrics } from "../lib/triton-metrics";
 
 /** Sentences cut where a speaker might stop to think: the first part is not a complete request. */
-const PAUSED_SENTENCES: [string, string][] = [
+export const PAUSED_SENTENCES: [string, string][] = [
   ["i would like to book", "a table for two"],
   ["remind me to call", "my mother this evening"],
   ["add milk and eggs", "to my shopping list"],
@@ -34,7 +36,10 @@ const PAUSED_SENTENCES: [string, string][] = [
 const PAUSES_MS = [600, 700, 800, 900];
 const MODES = ["semantic", "silence"] as const;
 type Mode = (typeof MODES)[number];
-/** Replies are not waited for (a session stops at its reply's first audio); the cap only bounds work. */
+/**
+ * Replies capped at 24 tokens: a complete utterance's session waits for response_complete (its
+ * latency report), which comes with the reply's last audio, paced to real time.
+ */
 const SETTINGS = { max_response_tokens: 24 };
 const TARGET = { p50: 300, p95: 700 };
 
@@ -45,7 +50,7 @@ function pausedSet(): SpokenItem[] {
 }
 
 /** Runs each item once per mode, alternating which mode goes first. */
-async function bothModes(wsUrl: string, items: SpokenItem[], until: "end_of_turn" | "first_audio", log: (line: string) => void, what: string) {
+async function bothModes(wsUrl: string, items: SpokenItem[], until: "end_of_turn" | "first_audio" | "complete", log: (line: string) => void, what: string) {
   const results: Record<Mode, SpokenItemResult[]> = { semantic: [], silence: [] };
   const errors: string[] = [];
   for (const [index, item] of items.entries()) {
@@ -79,7 +84,10 @@ export const turnTakingScenario: Scenario = async (context) => {
     log(`turntaking: ${pausedItems.length} utterances with a mid-sentence pause, both modes`);
     const pause = await bothModes(server.wsUrl, pausedItems, "end_of_turn", log, "paused");
     log(`turntaking: ${completeSet.length} complete utterances, both modes`);
-    const whole = await measured({ server: server.pid, triton: context.triton.pid() }, () => bothModes(server.wsUrl, completeSet, "first_audio", log, "complete"));
+    const metricsBefore = await readTritonMetrics(context.triton.ports.metrics);
+    const wholeStarted = performance.now();
+    const whole = await measured({ server: server.pid, triton: context.triton.pid() }, () => bothModes(server.wsUrl, completeSet, "complete", log, "complete"));
+    const models = activity(metricsBefore, await readTritonMetrics(context.triton.ports.metrics), (performance.now() - wholeStarted) / 1000);
     notes.push(...pause.errors, ...whole.result.errors);
 
     const setLoad = `${pausedItems.length} paused utterances (${pausedItems.filter((i) => i.kind === "speech" && i.utterance.voice === "piper").length} Piper, ${pausedItems.filter((i) => i.kind === "speech" && i.utterance.voice === "espeak").length} espeak-ng)`;
@@ -109,9 +117,19 @@ export const turnTakingScenario: Scenario = async (context) => {
         rows.push({ figure: `  ${mode}, ${voice}`, load: completeLoad, unit: "ms", distribution: distribution(values(items.filter((t) => t.voice === voice), (t) => t.endpointingMs)) });
       }
       rows.push({ figure: `end of speech → first response_audio, ${mode}, client`, load: completeLoad, unit: "ms", distribution: firstAudio[mode], server: mode === "semantic" ? whole.server : undefined, triton: mode === "semantic" ? whole.triton : undefined });
+      // The server's own account of the same turns: where the endpointing saving goes.
+      for (const stage of ["endpointing_ms", "stt_final_ms", "llm_first_token_ms", "first_sentence_ms", "tts_first_chunk_ms"]) {
+        rows.push({ figure: `  server report: ${stage}, ${mode}`, load: completeLoad, unit: "ms", distribution: distribution(values(items, (t) => t.latency?.[stage])) });
+      }
       rows.push({ figure: `turns with a reply / said, ${mode}`, load: completeLoad, unit: "turns", value: `${values(items, (t) => t.firstAudioMs).length} / ${items.length}` });
       const cut = items.filter((t) => t.prematureEnds > 0).length;
       if (cut > 0) notes.push(`${mode}: ${cut} complete utterances had an end of turn before their last voiced sample (a pause inside the synthesised speech)`);
+    }
+
+    // What the end-of-turn decision waits on besides the pause itself: the VAD's and the turn model's calls.
+    const turnsRun = Math.max(1, whole.result.results.semantic.length + whole.result.results.silence.length);
+    for (const m of models.filter((m) => ["vad", "turn", "stt"].includes(m.model))) {
+      rows.push({ figure: `Triton ${m.model}: requests per utterance · mean queue ms · mean compute ms per request`, load: completeLoad, unit: "", value: `${round(m.requests / turnsRun, 1)} · ${m.meanQueueMs} · ${m.meanComputeMs}` });
     }
 
     targets.push({ name: "premature ends of turn on the pause set, semantic", goal: "0", measured: `${premature.semantic} of ${pause.results.semantic.length} (silence mode: ${premature.silence} of ${pause.results.silence.length})`, met: premature.semantic === 0 && pause.results.semantic.length > 0 });

@@ -76,14 +76,19 @@ export class SessionManager {
     this.checkQuota(userId, options.key_id);
     const reservation = { userId, keyId: options.key_id };
     this.starting.push(reservation);
+    const release = () => {
+      const at = this.starting.indexOf(reservation);
+      if (at >= 0) this.starting.splice(at, 1);
+    };
     try {
-      return await this.open(userId, options);
+      return await this.open(userId, options, release);
     } finally {
-      this.starting.splice(this.starting.indexOf(reservation), 1);
+      release();
     }
   }
 
-  private async open(userId: string, options: SessionSettings & { conversation_id?: string; key_id?: string }): Promise<VoiceSession> {
+  /** Creates the session; `counted` is called once it is live, when the quotas count it instead of its reservation. */
+  private async open(userId: string, options: SessionSettings & { conversation_id?: string; key_id?: string }, counted: () => void): Promise<VoiceSession> {
     await this.checkSettings(options);
     const conversation = await this.deps.sessions.openConversation(userId, options.conversation_id);
     if (!conversation) {
@@ -107,6 +112,7 @@ export class SessionManager {
     const ceiling = await this.deps.state.reserveSeq(sessionId, 0, SEQ_BLOCK);
     const session = this.build(snapshot, applySettings(this.deps.defaults, options), { after: ceiling - SEQ_BLOCK, ceiling });
     if (options.key_id !== undefined) this.keys.set(sessionId, options.key_id);
+    counted();
     await Promise.all([session.saveState(), this.deps.ownership.claim(sessionId)]);
     this.deps.observers.observe({ type: "session_opened", sessionId, resumed: false });
     return session;

@@ -45,6 +45,16 @@ describe("quotas", () => {
     await Promise.all([two, three, other, again].map((c) => c.client.closed()));
   }, 60_000);
 
+  test("sessions per user: starts sent at the same moment cannot overshoot the quota", async () => {
+    const clients = await Promise.all(Array.from({ length: 5 }, () => TestClient.connect(`${server.wsUrl}/ws/stream`)));
+    for (const client of clients) client.send({ type: "start", data: { user_id: "racer" } });
+    const answers = await Promise.all(clients.map((c) => Promise.race([c.next("session_started"), c.next("error")])));
+    expect(answers.filter((a) => a.type === "session_started").length).toBe(2);
+    expect(answers.filter((a) => a.type === "error" && a.data.code === "rate_limited").length).toBe(3);
+    for (const client of clients) client.close();
+    await Promise.all(clients.map((c) => c.closed()));
+  }, 60_000);
+
   test("connections per IP: one over the limit is refused with 429 and Retry-After", async () => {
     const open = await Promise.all(Array.from({ length: 6 }, () => TestClient.connect(`${server.wsUrl}/ws/stream`)));
     const refused = new WebSocket(`${server.wsUrl}/ws/stream`);
