@@ -55,6 +55,13 @@ describe("docker-compose.yml", () => {
     expect(new Set(journals).size).toBe(GATEWAYS.length);
   });
 
+  test("a gateway's stop grace period outlasts its drain and shutdown (docs/gateways.md)", () => {
+    const env = Object.fromEntries(Object.entries(coreEnv).map(([name, value]) => [name, withRequired(withDefaults(String(value)))]));
+    const { server } = loadConfig({ file: null, env });
+    const graceS = Number(/^(\d+)s$/.exec(String((core as { stop_grace_period?: string }).stop_grace_period))?.[1]);
+    expect(graceS).toBeGreaterThan((server.drainMs + server.shutdownTimeoutMs) / 1000);
+  });
+
   test("haproxy: a valid config (checked by haproxy itself) with every gateway, health-checked on /ready", async () => {
     const haproxy = services.haproxy!;
     expect(haproxy.ports).toEqual([`${coreEnv.PORT}:${coreEnv.PORT}`]);

@@ -48,6 +48,24 @@ afterAll(async () => {
   await dropDatabase(databaseUrl);
 }, 60_000);
 
+/**
+ * No two different messages share a number, and each socket's numbers increase. (A message may reach
+ * both the old socket and, replayed, the new one while a live owner lets go: the same message twice,
+ * which a client drops by its seq.)
+ */
+function expectNoConflict(...sockets: Received[][]): void {
+  const bySeq = new Map<number, string>();
+  for (const messages of sockets) {
+    const seqs = messages.map((m) => m.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    for (const m of messages) {
+      const json = JSON.stringify(m);
+      expect(bySeq.get(m.seq) ?? json).toBe(json);
+      bySeq.set(m.seq, json);
+    }
+  }
+}
+
 /** Every message once, numbered in increasing order across the sockets of one session. */
 function expectOnceInOrder(messages: Received[]): void {
   const seqs = messages.map((m) => m.seq);
@@ -245,13 +263,15 @@ describe("a second socket resumes a live session", () => {
     const redis = new Redis(REDIS_URL);
     try {
       const first = await TestClient.connect(`${a.wsUrl}/ws/stream`);
-      first.send({ type: "start", data: { max_response_tokens: 30 } });
+      first.send({ type: "start" });
       const started = await first.next("session_started");
       const ownerKey = redisKeys.sessionOwner(started.data.session_id);
       const ownerA = await redis.get(ownerKey);
       expect(ownerA).toBeTruthy();
-      first.send({ type: "text", data: { text: "Say hello." } });
-      await first.next("response_complete", { timeoutMs: 90_000 });
+      // Taken over mid-reply: exactly one of the two instances stores the cut reply.
+      first.send({ type: "text", data: { text: "Tell me a long story about a lighthouse keeper and the sea." } });
+      await first.next("response_audio", { timeoutMs: 60_000, where: (m) => m.data.duration_ms > 0 });
+      const cutTurn = first.all("response_text")[0]!.data.turn_id;
 
       const takeoverAt = performance.now();
       const second = await resume(b.wsUrl, started, first.lastSeq);
@@ -265,12 +285,17 @@ describe("a second socket resumes a live session", () => {
       second.send({ type: "text", data: { text: "Say goodbye." } });
       await second.next("response_complete", { timeoutMs: 90_000 });
       expect(resumed.seq).toBeGreaterThan(first.lastSeq);
-      expectOnceInOrder([...first.received, ...second.received]);
+      expectNoConflict(first.received, second.received);
       // The old owner's copy ended without ending the session: still active, with both turns stored once.
       const [row] = await b.sql<{ status: string }[]>`select status from streaming_sessions where session_id = ${started.data.session_id}`;
       expect(row?.status).toBe("active");
-      const rows = await b.sql<{ role: string }[]>`select role from messages where conversation_id = ${started.data.conversation_id} order by sequence_number`;
-      expect(rows.map((r) => r.role)).toEqual(["user", "assistant", "user", "assistant"]);
+      const rows = await b.sql<{ role: string; interrupted: boolean; metadata: { turn_id?: string } }[]>`
+        select role, interrupted, metadata from messages where conversation_id = ${started.data.conversation_id} order by sequence_number`;
+      // The cut reply is stored once, by whichever instance got it (the old owner, letting go, may store
+      // it after the next question reached the new one).
+      const cutRows = rows.filter((r) => r.role === "assistant" && r.metadata.turn_id === cutTurn);
+      expect(cutRows.map((r) => r.interrupted)).toEqual([true]);
+      expect(rows.filter((r) => !cutRows.includes(r)).map((r) => [r.role, r.interrupted])).toEqual([["user", false], ["user", false], ["assistant", false]]);
       second.close();
     } finally {
       redis.disconnect();

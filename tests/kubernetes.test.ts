@@ -91,12 +91,12 @@ spec:
       expect(kinds).toEqual([
         "ConfigMap/morgan-config",
         "Deployment/morgan",
-        "Deployment/triton",
         "HorizontalPodAutoscaler/morgan",
         "PersistentVolumeClaim/triton-models",
         "PodDisruptionBudget/morgan",
         "Service/morgan",
         "Service/triton",
+        "StatefulSet/triton",
       ]);
     });
   }
@@ -115,8 +115,9 @@ spec:
     const preStopS: number = container.lifecycle.preStop.sleep.seconds;
     expect(preStopS).toBeGreaterThan(0);
     const settings = loadConfig({ file: null, env: { ...config, MORGAN_API_KEYS: "ops:admin:0123456789abcdef0123456789abcdef" } });
-    const drainS = "drainTimeoutS" in settings.server ? Number((settings.server as Record<string, unknown>).drainTimeoutS) : 30;
-    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(preStopS + drainS);
+    // docs/gateways.md: the drain, then each shutdown phase bounded by shutdownTimeoutMs, after the preStop pause.
+    expect(settings.server.drainMs).toBeLessThan(settings.server.shutdownTimeoutMs);
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(preStopS + (settings.server.drainMs + settings.server.shutdownTimeoutMs) / 1000);
     // Secrets come from a Secret, never from the ConfigMap.
     expect(container.envFrom).toContainEqual({ secretRef: { name: "morgan-secrets" } });
     for (const secret of ["POSTGRES_PASSWORD", "REDIS_PASSWORD", "MORGAN_API_KEYS", "REDIS_SENTINEL_PASSWORD"]) expect(Object.keys(config)).not.toContain(secret);
@@ -131,10 +132,15 @@ spec:
     expect(settings.auth.mode).not.toBe("none");
     expect(settings.redis.sentinels.length).toBeGreaterThanOrEqual(3);
     expect(settings.server.host).toBe("0.0.0.0");
-    // TRITON_URL names the Triton Service and its gRPC port.
-    const triton = find(all, "Service", "triton");
-    const grpc = triton.spec.ports.find((port: { name: string }) => port.name === "grpc");
-    expect(config.TRITON_URL).toBe(`${triton.metadata.name}:${grpc.port}`);
+    // TRITON_URL lists every Triton pod by its stable name: <statefulset>-<i>.<headless service>:<grpc port>.
+    const service = find(all, "Service", "triton");
+    const statefulSet = find(all, "StatefulSet", "triton");
+    expect(service.spec.clusterIP).toBe("None");
+    expect(statefulSet.spec.serviceName).toBe(service.metadata.name);
+    const grpc = service.spec.ports.find((port: { name: string }) => port.name === "grpc");
+    const names = Array.from({ length: statefulSet.spec.replicas }, (_, i) => `${statefulSet.metadata.name}-${i}.${service.metadata.name}:${grpc.port}`);
+    expect(config.TRITON_URL).toBe(names.join(","));
+    expect(settings.triton.url).toBe(config.TRITON_URL!);
   });
 
   test("the HPA scales the gateways on a gauge Morgan exports; the PDB and Services select the pods", async () => {
@@ -145,7 +151,7 @@ spec:
     expect(readFileSync(join(ROOT, "src/telemetry/metrics.ts"), "utf8")).toContain(`"${metric}"`);
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
     const morganLabels = find(all, "Deployment", "morgan").spec.template.metadata.labels;
-    const tritonLabels = find(all, "Deployment", "triton").spec.template.metadata.labels;
+    const tritonLabels = find(all, "StatefulSet", "triton").spec.template.metadata.labels;
     const selects = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([key, value]) => labels[key] === value);
     expect(selects(find(all, "PodDisruptionBudget", "morgan").spec.selector.matchLabels, morganLabels)).toBe(true);
     expect(selects(find(all, "Service", "morgan").spec.selector, morganLabels)).toBe(true);
@@ -156,7 +162,7 @@ spec:
   test("Triton: the overlay's model repository is mounted whole (lib/ and weights/ beside it); the GPU only in the gpu overlay", async () => {
     for (const overlay of OVERLAYS) {
       const all = resources(await render(overlay));
-      const pod = find(all, "Deployment", "triton").spec.template.spec;
+      const pod = find(all, "StatefulSet", "triton").spec.template.spec;
       const container = pod.containers.find((c: { name: string }) => c.name === "tritonserver");
       const env = Object.fromEntries(container.env.map((variable: { name: string; value: string }) => [variable.name, variable.value]));
       expect(env.MODEL_SET).toBe(overlay);

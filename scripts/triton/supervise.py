@@ -13,7 +13,8 @@ Settings come from the environment (defaults in scripts/triton/env.sh):
   TRITON_LOG                  the server's log; the server's output and these supervisor lines are appended
   TRITON_PID_FILE             receives the current server's pid on every (re)start
   TRITON_PROBE_INTERVAL_S     seconds between probes (1)
-  TRITON_PROBE_TIMEOUT_S      seconds one probe may take (1)
+  TRITON_PROBE_TIMEOUT_S      seconds one probe may take (2: a busy 2-core machine must not get a healthy
+                              server killed)
   TRITON_PROBE_FAILURES       consecutive failed probes that count as a hang (3)
   TRITON_START_TIMEOUT        seconds a (re)started server has to answer its first probe (120)
   TRITON_KILL_GRACE_S         seconds between SIGTERM and SIGKILL (3)
@@ -45,7 +46,7 @@ HTTP_PORT = os.environ.get("TRITON_HTTP_PORT", "8100")
 LOG = os.environ["TRITON_LOG"]
 PID_FILE = os.environ["TRITON_PID_FILE"]
 PROBE_INTERVAL = env_float("TRITON_PROBE_INTERVAL_S", 1.0)
-PROBE_TIMEOUT = env_float("TRITON_PROBE_TIMEOUT_S", 1.0)
+PROBE_TIMEOUT = env_float("TRITON_PROBE_TIMEOUT_S", 2.0)
 PROBE_FAILURES = int(env_float("TRITON_PROBE_FAILURES", 3))
 START_TIMEOUT = env_float("TRITON_START_TIMEOUT", 120.0)
 KILL_GRACE = env_float("TRITON_KILL_GRACE_S", 3.0)

@@ -143,7 +143,11 @@ export function sessionState(storage: Storage, log: Logger): SessionStatePort {
       // What this instance still holds for the session is written first.
       await replay.flush();
       const entries = await cache.readReplay<ReplayEntry>(sessionId);
-      return entries.filter((e) => e.seq > lastSeq).map((e) => e.json);
+      // In seq order: an old owner letting go may append a few of its last messages after the new owner's first.
+      return entries
+        .filter((e) => e.seq > lastSeq)
+        .sort((a, b) => a.seq - b.seq)
+        .map((e) => e.json);
     },
     async flush() {
       await Promise.all([replay.flush(), audio.flush()]);

@@ -54,6 +54,11 @@ export class ResilientSession {
   #seen = new Set<number>();
   #waiters: Waiter[] = [];
   #goingAway = false;
+  /** A turn is waiting for its reply: the turn loop handles a lost connection itself. */
+  #turnInFlight = false;
+  /** The resume under way, if any: one at a time, whoever notices the loss first. */
+  #resuming: Promise<void> | null = null;
+  #closing = false;
 
   constructor(
     readonly url: string,
@@ -90,6 +95,7 @@ export class ResilientSession {
       if (Date.now() > deadline) throw new Error(`${this.name}: turn ${index} did not complete within 120 s (${record.attempts} attempts)`);
       if (!this.connected) await this.#resume("disconnected before a turn");
       record.attempts++;
+      this.#turnInFlight = true;
       const from = this.arrivals.length;
       const text = record.attempts === 1 ? record.text : `${record.text} (retry ${record.attempts - 1})`;
       try {
@@ -103,6 +109,7 @@ export class ResilientSession {
         `the reply to ${text}`,
         from,
       ).catch((error: Error) => ({ type: "#timeout", seq: 0, data: { message: error.message }, at: 0, connection: 0 }) as Arrival);
+      this.#turnInFlight = false;
       this.#noteStartedTurns(record, from);
       if (outcome.type === "response_complete") {
         record.completedTurnId = outcome.data.turn_id;
@@ -114,7 +121,8 @@ export class ResilientSession {
       if (outcome.type === "#closed") {
         // The resume replays what this session missed: the reply may have completed meanwhile.
         await this.#resume(outcome.data.reason);
-        const replayed = await this.#expect((m) => m.arrivalIndex >= from && m.type === "response_complete", 3_000, "a replayed completion", from).catch(() => null);
+        // Replayed messages come before the resumed session_started: a completion is here already or lost.
+        const replayed = this.arrivals.slice(from).find((m) => m.type === "response_complete") ?? null;
         this.#noteStartedTurns(record, from);
         if (replayed) {
           record.completedTurnId = replayed.data.turn_id;
@@ -131,6 +139,7 @@ export class ResilientSession {
   }
 
   close(): void {
+    this.#closing = true;
     this.#socket?.close(1000);
   }
 
@@ -159,16 +168,26 @@ export class ResilientSession {
       }
       if (raw.type === "going_away") this.#goingAway = true;
       this.#arrive({ ...raw, at: performance.now(), connection });
+      // Between turns, move at once (nothing to finish here); during one, after its reply.
+      if (raw.type === "going_away" && !this.#turnInFlight) void this.#resume("going_away").catch(() => {});
     });
     socket.addEventListener("close", (event) => {
       if (this.#socket !== socket) return;
       const reason = `closed ${event.code}`;
       this.#arrive({ type: "#closed", seq: 0, data: { reason }, at: performance.now(), connection });
+      if (!this.#turnInFlight && !this.#closing) void this.#resume(reason).catch(() => {});
     });
   }
 
   /** Reconnects through the load balancer and resumes, retrying while no gateway takes it. */
-  async #resume(reason: string): Promise<void> {
+  #resume(reason: string): Promise<void> {
+    this.#resuming ??= this.#reconnect(reason).finally(() => {
+      this.#resuming = null;
+    });
+    return this.#resuming;
+  }
+
+  async #reconnect(reason: string): Promise<void> {
     const old = this.#socket;
     this.#socket = null;
     old?.close(1000);

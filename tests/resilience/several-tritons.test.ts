@@ -18,7 +18,7 @@ import { startServer } from "../pipeline/support/server.ts";
 import { pcmChunks, silence, speak, wordErrorRate } from "../pipeline/support/speech.ts";
 
 const MODELS = ["vad", "stt", "llm", "tts", "turn"];
-const SUPERVISOR = { TRITON_PROBE_INTERVAL_S: "0.5", TRITON_KILL_GRACE_S: "2", TRITON_START_TIMEOUT: "180" };
+const SUPERVISOR = { TRITON_PROBE_INTERVAL_S: "0.5", TRITON_PROBE_TIMEOUT_S: "1", TRITON_KILL_GRACE_S: "2", TRITON_START_TIMEOUT: "180" };
 const tritons = [new PrivateTriton(MODELS, SUPERVISOR), new PrivateTriton(MODELS, SUPERVISOR)];
 
 beforeAll(async () => {

@@ -8,7 +8,7 @@ import { appendFileSync, readFileSync, readdirSync } from "node:fs";
 import { PrivateTriton } from "../helpers/private-triton.ts";
 import { waitFor } from "../helpers/services.ts";
 
-const triton = new PrivateTriton(["turn"], { TRITON_PROBE_INTERVAL_S: "0.5", TRITON_PROBE_FAILURES: "3", TRITON_KILL_GRACE_S: "2" });
+const triton = new PrivateTriton(["turn"], { TRITON_PROBE_INTERVAL_S: "0.5", TRITON_PROBE_TIMEOUT_S: "1", TRITON_PROBE_FAILURES: "3", TRITON_KILL_GRACE_S: "2" });
 beforeAll(() => triton.start(), 120_000);
 afterAll(() => triton.stop(), 60_000);
 
