@@ -113,7 +113,8 @@ export class SessionManager {
     const session = this.build(snapshot, applySettings(this.deps.defaults, options), { after: ceiling - SEQ_BLOCK, ceiling });
     if (options.key_id !== undefined) this.keys.set(sessionId, options.key_id);
     counted();
-    await Promise.all([session.saveState(), this.deps.ownership.claim(sessionId)]);
+    // A new session has no previous owner to tell.
+    await Promise.all([session.saveState(), this.deps.ownership.claim(sessionId, false)]);
     this.deps.observers.observe({ type: "session_opened", sessionId, resumed: false });
     return session;
   }
