@@ -98,7 +98,7 @@ describe("cluster: HAProxy, three gateways, two Tritons, Redis Sentinel, faults 
 
   afterAll(async () => {
     try {
-      console.log(await cluster("down"));
+      await cluster("down");
     } finally {
       const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
       await admin.unsafe(`drop database if exists ${database} with (force)`).finally(() => admin.end());
@@ -244,4 +244,30 @@ describe("cluster: HAProxy, three gateways, two Tritons, Redis Sentinel, faults 
     // Each fault hit someone, so the figures above measure something.
     for (const fault of faults) expect({ kind: fault.kind, measured: fault.disruptionsMs.length > 0 }).toEqual({ kind: fault.kind, measured: true });
   }, 300_000);
+
+  test("up again changes nothing; down stops every process up started, and again is harmless", async () => {
+    const pidFiles = () => [...new Bun.Glob("**/*.pid").scanSync({ cwd: dir })].map((file) => join(dir, file));
+    const pids = () => Object.fromEntries(pidFiles().map((file) => [file.slice(dir.length + 1), Number(readFileSync(file, "utf8").trim())]));
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const before = pids();
+    // Gateways (3), HAProxy, two Tritons with their supervisors, two Redis servers and three Sentinels.
+    expect(Object.keys(before).length).toBeGreaterThanOrEqual(13);
+    const again = await cluster("up");
+    expect(again).toContain("gateway 1: already running");
+    expect(again).not.toContain("Triton 1: starting");
+    expect(again).not.toContain("Triton 2: starting");
+    expect(pids()).toEqual(before);
+
+    await cluster("down");
+    expect(Object.entries(before).filter(([, pid]) => alive(pid))).toEqual([]);
+    expect(await fetch(`http://127.0.0.1:${PORT_BASE}/ready`).then(() => "answered", () => "refused")).toBe("refused");
+    await cluster("down");
+  }, 180_000);
 });
