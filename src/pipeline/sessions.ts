@@ -193,7 +193,7 @@ export class SessionManager {
   }
 
   /** Live sessions of a user (those waiting for a resume included): what the per-user quota counts. */
-  liveSessionsOf(userId: string): number {
+  private liveSessionsOf(userId: string): number {
     let count = this.starting.filter((s) => s.userId === userId).length;
     for (const session of this.live.values()) if (session.snapshot.userId === userId && !session.isEnded) count += 1;
     return count;

@@ -241,6 +241,13 @@ describe("cluster: HAProxy, three gateways, two Tritons, Redis Sentinel, faults 
 
     expect(problems).toEqual([]);
     expect({ lost, duplicated }).toEqual({ lost: 0, duplicated: 0 });
+    // A Triton's death costs at most the turn each session had in flight on it (issue 15's target).
+    const tritonFault = faults.find((fault) => fault.kind.startsWith("Triton"))!;
+    const failedAfterTriton = sessions.map((session) => ({
+      session: session.name,
+      failed: session.turns.flatMap((turn) => turn.failures).filter((failure) => failure.at >= tritonFault.at && !failure.why.startsWith("closed")).map((failure) => failure.why),
+    }));
+    expect(failedAfterTriton.filter((entry) => entry.failed.length > 1)).toEqual([]);
     // Each fault hit someone, so the figures above measure something.
     for (const fault of faults) expect({ kind: fault.kind, measured: fault.disruptionsMs.length > 0 }).toEqual({ kind: fault.kind, measured: true });
   }, 300_000);
