@@ -15,6 +15,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { pcmChunks, silence, speak } from "../pipeline/support/speech";
 import { type Arrival, ResilientSession } from "./resilient-session";
+import { processAlive } from "../helpers/services.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const PORT_BASE = 8450;
@@ -255,14 +256,6 @@ describe("cluster: HAProxy, three gateways, two Tritons, Redis Sentinel, faults 
   test("up again changes nothing; down stops every process up started, and again is harmless", async () => {
     const pidFiles = () => [...new Bun.Glob("**/*.pid").scanSync({ cwd: dir })].map((file) => join(dir, file));
     const pids = () => Object.fromEntries(pidFiles().map((file) => [file.slice(dir.length + 1), Number(readFileSync(file, "utf8").trim())]));
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     const before = pids();
     // Gateways (3), HAProxy, two Tritons with their supervisors, two Redis servers and three Sentinels.
     expect(Object.keys(before).length).toBeGreaterThanOrEqual(13);
@@ -273,7 +266,7 @@ describe("cluster: HAProxy, three gateways, two Tritons, Redis Sentinel, faults 
     expect(pids()).toEqual(before);
 
     await cluster("down");
-    expect(Object.entries(before).filter(([, pid]) => alive(pid))).toEqual([]);
+    expect(Object.entries(before).filter(([, pid]) => processAlive(pid))).toEqual([]);
     expect(await fetch(`http://127.0.0.1:${PORT_BASE}/ready`).then(() => "answered", () => "refused")).toBe("refused");
     await cluster("down");
   }, 180_000);
