@@ -23,6 +23,7 @@ import { modelsScenario } from "./scenarios/models";
 import { turnTakingScenario } from "./scenarios/turntaking";
 import { fuzzScenario } from "./scenarios/fuzz";
 import { floodScenario } from "./scenarios/flood";
+import { authCost } from "./scenarios/auth";
 
 const SCENARIOS: Record<ScenarioId, { title: string; run: Scenario }> = {
   gateway: { title: "1. Gateway overhead (direct Triton vs through Morgan)", run: gatewayOverhead },
@@ -36,6 +37,7 @@ const SCENARIOS: Record<ScenarioId, { title: string; run: Scenario }> = {
   turntaking: { title: "9. Turn-taking: semantic vs silence end of turn", run: turnTakingScenario },
   fuzz: { title: "10. Protocol fuzz (100,000+ frames)", run: fuzzScenario },
   flood: { title: "11. Flood: one session sends 5,000 texts, another pings and takes turns", run: floodScenario },
+  auth: { title: "12. Cost of authentication (auth on vs off)", run: authCost },
 };
 
 function log(line: string): void {

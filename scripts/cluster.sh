@@ -102,19 +102,27 @@ assemble_triton_repository() {
   ln -s "$ROOT/triton-models/weights" "$repo/weights"
 }
 
+triton_ready() { http_ok "http://127.0.0.1:$(triton_http_port "$1")/v2/health/ready"; }
+
 tritons_up() {
-  local n pids=() ready=1
-  for n in "${TRITONS[@]}"; do http_ok "http://127.0.0.1:$(triton_http_port "$n")/v2/health/ready" || ready=0; done
-  if ((ready)); then say "Tritons: both already ready"; return; fi
+  local n pids=() starting=()
   [[ -d "$DIR/triton-repo/models" ]] || assemble_triton_repository
   for n in "${TRITONS[@]}"; do
+    if triton_ready "$n"; then say "Triton $n: already ready on gRPC :$(triton_grpc_port "$n")"; continue; fi
+    if alive "$DIR/triton-$n/triton-supervisor.pid"; then
+      # Its supervisor is restarting it (after a crash): wait rather than start a second one.
+      say "Triton $n: being restarted by its supervisor; waiting until ready"
+      wait_until 180 "Triton $n" triton_ready "$n" || die "Triton $n not ready within 180 s (log $DIR/triton-$n/triton.log)"
+      continue
+    fi
     say "Triton $n: starting on gRPC :$(triton_grpc_port "$n") ($TRITON_MODELS_SERVED); log $DIR/triton-$n/triton.log"
     mkdir -p "$DIR/triton-$n"
     triton_script "$n" start.sh >"$DIR/triton-$n.start.log" 2>&1 &
     pids+=($!)
+    starting+=("$n")
   done
-  local failed=0
-  for n in "${!pids[@]}"; do wait "${pids[$n]}" || { failed=1; say "Triton ${TRITONS[$n]} failed to start:"; tail -n 20 "$DIR/triton-${TRITONS[$n]}.start.log"; }; done
+  local failed=0 i
+  for i in "${!pids[@]}"; do wait "${pids[$i]}" || { failed=1; say "Triton ${starting[$i]} failed to start:"; tail -n 20 "$DIR/triton-${starting[$i]}.start.log"; }; done
   ((failed == 0)) || die "a Triton did not start (logs in $DIR)"
   say "Tritons: both ready"
 }
@@ -136,23 +144,6 @@ triton_urls() {
   (IFS=,; echo "${urls[*]}")
 }
 
-# TRITON_URL as a list (health-checked, least-loaded Triton per request) where this Morgan accepts one;
-# otherwise gateway N gets one Triton, spread round-robin.
-detect_triton_list() {
-  if bun -e 'import { loadConfig } from "./src/config/index.ts"; loadConfig({ file: null, env: { TRITON_URL: "127.0.0.1:1,127.0.0.1:2" } });' >/dev/null 2>&1; then
-    TRITON_LIST_SUPPORTED=1
-  else
-    TRITON_LIST_SUPPORTED=0
-    say "note: this Morgan's TRITON_URL takes one address: each gateway gets one Triton"
-  fi
-}
-
-triton_url_for() {
-  local n="$1"
-  if [[ "$TRITON_LIST_SUPPORTED" == 1 ]]; then triton_urls; return; fi
-  echo "127.0.0.1:$(triton_grpc_port "${TRITONS[$(((n - 1) % ${#TRITONS[@]}))]}")"
-}
-
 gateway_start() {
   local n="$1" port pidfile
   port="$(gateway_port "$n")"
@@ -162,7 +153,8 @@ gateway_start() {
   for s in "${SENTINEL_PORTS[@]}"; do sentinels+=("127.0.0.1:$s"); done
   mkdir -p "$DIR/gateway-$n/journal"
   local tritons
-  tritons="$(triton_url_for "$n")"
+  # Every gateway gets both Tritons: it health-checks them and sends each request to the least busy one.
+  tritons="$(triton_urls)"
   # The pid file holds the server's own pid (exec keeps it), so a fault hits the server, not a wrapper.
   PORT="$port" MORGAN_HOST=127.0.0.1 \
     DATABASE_URL="${PG_ADMIN_URL%/*}/$DATABASE" \
@@ -263,7 +255,6 @@ up() {
   scripts/redis-ha.sh start | sed 's/^/  /'
   tritons_up
   local n
-  detect_triton_list
   for n in "${GATEWAYS[@]}"; do gateway_start "$n"; done
   haproxy_up
   say "up: ws://127.0.0.1:$LB_PORT/ws/stream (through HAProxy); scripts/cluster.sh status | down"
@@ -302,7 +293,7 @@ case "${1:-}" in
   status) status ;;
   kill-gateway) gateway_signal "${2:?gateway number}" KILL ;;
   term-gateway) gateway_signal "${2:?gateway number}" TERM ;;
-  start-gateway) need_tools; detect_triton_list; gateway_start "${2:?gateway number}" ;;
+  start-gateway) need_tools; gateway_start "${2:?gateway number}" ;;
   kill-triton)
     pidfile="$DIR/triton-${2:?triton number}/triton.pid"
     alive "$pidfile" || die "Triton $2 is not running"

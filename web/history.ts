@@ -12,12 +12,19 @@ export class HistoryPanel {
     select.addEventListener("change", () => void this.showMessages(select.value));
   }
 
-  /** Lists `userId`'s conversations (newest first) and shows the messages of `current`. */
+  /**
+   * Lists the user's conversations (newest first) and shows the messages of `current`. Without
+   * `userId` (a token names the user) Morgan lists the token's own; a token bound to one
+   * conversation may not list (403), and then only `current` is shown.
+   */
   async refresh(userId: string | undefined, current: string): Promise<void> {
     const ids = new Set([current]);
-    if (userId !== undefined) {
-      const page = ConversationPage.parse(await this.#json(`/v1/conversations?user_id=${encodeURIComponent(userId)}&limit=20`));
-      for (const conversation of page.items) ids.add(conversation.id);
+    const query = userId === undefined ? "limit=20" : `user_id=${encodeURIComponent(userId)}&limit=20`;
+    const response = await this.fetcher(`/v1/conversations?${query}`);
+    if (response.ok) {
+      for (const conversation of ConversationPage.parse(await response.json()).items) ids.add(conversation.id);
+    } else if (response.status !== 403) {
+      throw new Error(`/v1/conversations: HTTP ${response.status}`);
     }
     this.select.replaceChildren(
       ...[...ids].map((id) => {

@@ -1,7 +1,7 @@
 /** Command-line options of `bun run bench`. */
 import { parseArgs } from "node:util";
 
-export const SCENARIO_IDS = ["gateway", "voice", "sessions", "throughput", "storage", "telemetry", "browser", "models", "turntaking", "fuzz", "flood"] as const;
+export const SCENARIO_IDS = ["gateway", "voice", "sessions", "throughput", "storage", "telemetry", "browser", "models", "turntaking", "fuzz", "flood", "auth"] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 export interface Options {
@@ -16,7 +16,7 @@ export interface Options {
   voiceLevels?: number[];
 }
 
-export const USAGE = `Usage: bun run bench [--scenario gateway,voice,sessions,throughput,storage,telemetry,browser,models,turntaking,fuzz,flood] [--quick] [--profile]
+export const USAGE = `Usage: bun run bench [--scenario gateway,voice,sessions,throughput,storage,telemetry,browser,models,turntaking,fuzz,flood,auth] [--quick] [--profile]
                      [--triton-port-base 8300] [--keep-triton] [--results-dir bench/results]
   --scenario          scenarios to run, comma-separated (default: all)
   --quick             fewer and shorter runs (a smoke test of the harness, not numbers to quote)

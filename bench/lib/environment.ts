@@ -123,6 +123,7 @@ export const BENCH_QUOTAS: Record<string, string> = {
   MORGAN_QUOTA_TURN_BURST: "1000",
   MORGAN_QUOTA_MAX_QUEUED_MESSAGES: "100000",
   MORGAN_QUOTA_MAX_PENDING_WRITES: "10000",
+  MORGAN_QUOTA_HTTP_REQUESTS_PER_MINUTE: "10000000",
 };
 
 export interface MorganServer extends RunningServer {

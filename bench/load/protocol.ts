@@ -43,7 +43,10 @@ export type Job =
   | SpokenJob
   | { kind: "hold-sessions"; wsUrl: string; pingIntervalMs: number; turnText: string; deadlineS: number }
   | { kind: "storage"; levels: number[]; durationS: number }
-  | { kind: "flood"; wsUrl: string; connections: number; window: number; durationS: number; message: "ping" | "config" | "text"; text: string }
+  /** `protocols`: WebSocket subprotocols, e.g. a client token (bench/scenarios/auth.ts). */
+  | { kind: "flood"; wsUrl: string; connections: number; window: number; durationS: number; message: "ping" | "config" | "text"; text: string; protocols?: string[] }
+  /** `concurrency` loops each sending GET `path` (with `Authorization: Bearer token` if given) back to back, for `durationS`. */
+  | { kind: "rest-flood"; httpUrl: string; path: string; token?: string; concurrency: number; durationS: number }
   /** One session sends `texts` texts at once, `delayMs` after it starts (bench/scenarios/flood.ts). */
   | { kind: "text-flood"; wsUrl: string; texts: number; text: string; delayMs: number; answerTimeoutMs: number }
   /** Another session pings every `intervalMs` and takes text turns `turnGapMs` apart, for `durationS`. */

@@ -3,6 +3,7 @@
  * events as JSON lines on stdout, and exits by itself when the job is done.
  */
 import { flood } from "./jobs/flood";
+import { restFlood } from "./jobs/rest";
 import { fuzz, pingWatch, textFlood } from "./jobs/abuse";
 import { holdSessions } from "./jobs/sessions";
 import { storageConcurrency } from "./jobs/storage";
@@ -34,6 +35,8 @@ async function run(job: Job): Promise<unknown> {
       return holdSessions(job, emit);
     case "flood":
       return flood(job);
+    case "rest-flood":
+      return restFlood(job);
     case "storage":
       return storageConcurrency(job);
     case "text-flood":

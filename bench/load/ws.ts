@@ -25,9 +25,10 @@ export class LoadSocket {
     });
   }
 
-  static connect(url: string, timeoutMs = 20_000): Promise<LoadSocket> {
+  /** `protocols` carries a credential as browsers send it (morgan.v1, morgan.token.<token>). */
+  static connect(url: string, timeoutMs = 20_000, protocols?: string[]): Promise<LoadSocket> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url);
+      const socket = protocols ? new WebSocket(url, protocols) : new WebSocket(url);
       const timer = setTimeout(() => {
         socket.close();
         reject(new Error(`connect timed out after ${timeoutMs} ms`));

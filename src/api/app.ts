@@ -8,6 +8,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { AppEnv, AppExtensions, AppHono, RouteContext, Services } from "./context.ts";
 import { createAuthenticator } from "./auth/authenticator.ts";
 import { authenticate, checkOrigin, corsForAllowedOrigins } from "./auth/middleware.ts";
+import { httpRateLimit } from "./middleware/rate-limit.ts";
 import { handleError } from "./middleware/errors.ts";
 import { requestContext } from "./middleware/request-context.ts";
 import { registerAdminModelRoutes } from "./routes/admin-models.ts";
@@ -39,6 +40,7 @@ export function createApp(services: Services, extensions: AppExtensions = {}) {
   app.use("*", corsForAllowedOrigins(services.config.auth.allowedOrigins));
   app.use("*", checkOrigin(services.config.auth.allowedOrigins));
   app.use("*", authenticate(auth));
+  app.use("*", httpRateLimit(services.config.quotas.httpRequestsPerMinute));
   app.onError(handleError);
   app.notFound((c) => c.json({ error: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }, 404));
 

@@ -136,8 +136,8 @@ export interface SessionOwnershipPort {
   readonly instanceId: string;
   /** How often the owner renews its leases. */
   readonly renewIntervalMs: number;
-  /** Records this instance as the owner and tells the others, so a previous owner lets go. */
-  claim(sessionId: string): Promise<void>;
+  /** Records this instance as the owner and (unless `announce` is false: a new session) tells the others, so a previous owner lets go. */
+  claim(sessionId: string, announce?: boolean): Promise<void>;
   /** Renews this instance's leases; returns the sessions another instance has taken over meanwhile. */
   renew(sessionIds: string[]): Promise<string[]>;
   /** Whether another instance holds the session's lease now. */

@@ -113,7 +113,8 @@ export class SessionManager {
     const session = this.build(snapshot, applySettings(this.deps.defaults, options), { after: ceiling - SEQ_BLOCK, ceiling });
     if (options.key_id !== undefined) this.keys.set(sessionId, options.key_id);
     counted();
-    await Promise.all([session.saveState(), this.deps.ownership.claim(sessionId)]);
+    // A new session has no previous owner to tell.
+    await Promise.all([session.saveState(), this.deps.ownership.claim(sessionId, false)]);
     this.deps.observers.observe({ type: "session_opened", sessionId, resumed: false });
     return session;
   }
@@ -192,7 +193,7 @@ export class SessionManager {
   }
 
   /** Live sessions of a user (those waiting for a resume included): what the per-user quota counts. */
-  liveSessionsOf(userId: string): number {
+  private liveSessionsOf(userId: string): number {
     let count = this.starting.filter((s) => s.userId === userId).length;
     for (const session of this.live.values()) if (session.snapshot.userId === userId && !session.isEnded) count += 1;
     return count;

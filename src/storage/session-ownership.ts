@@ -60,10 +60,10 @@ export class SessionOwnership implements SessionOwnershipPort {
     return (this.options.leaseS * 1000) / 3;
   }
 
-  async claim(sessionId: string): Promise<void> {
+  async claim(sessionId: string, announce = true): Promise<void> {
     await this.cache.set(redisKeys.sessionOwner(sessionId), this.options.instanceId, this.options.leaseS);
     const client = this.cache.redisClient;
-    if (this.cache.mode !== "redis" || !client) return;
+    if (!announce || this.cache.mode !== "redis" || !client) return;
     const notice: OwnerChanged = { session_id: sessionId, owner: this.options.instanceId };
     await client.publish(this.#channel, JSON.stringify(notice)).catch((error: unknown) => {
       // The previous owner then notices at its next renewal instead.

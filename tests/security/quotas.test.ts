@@ -13,6 +13,7 @@ const server = useServer({
     MORGAN_QUOTA_SESSIONS_PER_USER: "2",
     MORGAN_QUOTA_TURNS_PER_SECOND: "1",
     MORGAN_QUOTA_TURN_BURST: "3",
+    MORGAN_QUOTA_HTTP_REQUESTS_PER_MINUTE: "5",
   },
 });
 
@@ -95,4 +96,19 @@ describe("quotas", () => {
     expect(client.received.slice(later).filter((m) => m.type === "error")).toEqual([]);
     client.close();
   }, 120_000);
+
+  test("HTTP requests per minute: the one over the limit gets 429 with Retry-After; health and the WebSocket are not counted", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await fetch(`${server.url}/v1/conversations?user_id=http-user`)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    const refused = await fetch(`${server.url}/v1/conversations?user_id=http-user`);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await refused.json()) as object).toMatchObject({ error: "rate_limited" });
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    const client = await TestClient.connect(`${server.wsUrl}/ws/stream`);
+    client.send({ type: "ping", data: { timestamp: 5 } });
+    await client.next("pong");
+    client.close();
+  });
 });

@@ -13,7 +13,12 @@ import { useServer } from "../pipeline/support/server";
 import { pcmChunks, silence, speak } from "../pipeline/support/speech";
 
 const metricsPort = sparePort();
-const server = useServer({ env: { MORGAN_METRICS_PORT: String(metricsPort) } });
+/** Listening beyond loopback (so a remote client can be tried) needs authentication: an operator's key and a user's. */
+const KEYS = { admin: `ops-${"a".repeat(40)}`, user: `viewer-${"u".repeat(40)}` };
+const server = useServer({
+  env: { MORGAN_METRICS_PORT: String(metricsPort), MORGAN_HOST: "0.0.0.0", MORGAN_AUTH_MODE: "api_key", MORGAN_API_KEYS: `ops:admin:${KEYS.admin},viewer:user:${KEYS.user}` },
+});
+const asAdmin = { authorization: `Bearer ${KEYS.admin}` };
 
 /** The issue's list, by name, plus the process defaults. */
 const EXPECTED = [
@@ -43,8 +48,8 @@ const EXPECTED = [
   "nodejs_eventloop_lag_seconds",
 ];
 
-async function scrape(url: string): Promise<Family[]> {
-  const response = await fetch(url);
+async function scrape(url: string, headers: Record<string, string> = {}): Promise<Family[]> {
+  const response = await fetch(url, { headers });
   expect(response.status).toBe(200);
   expect(response.headers.get("content-type")).toContain("text/plain");
   return parsePrometheusText(await response.text());
@@ -66,7 +71,7 @@ describe("/metrics after one voice turn", () => {
   let afterTurn: Family[];
 
   beforeAll(async () => {
-    client = await TestClient.connect(`${server.wsUrl}/ws/stream/metrics-user`);
+    client = await TestClient.connect(`${server.wsUrl}/ws/stream/metrics-user`, { headers: asAdmin });
     client.sendRaw("{not json"); // one client error, so errors_total has a code to show
     await client.next("error");
     client.send({ type: "start", data: { language: "en" } });
@@ -75,7 +80,7 @@ describe("/metrics after one voice turn", () => {
     audioChunks = chunks.length;
     await streamAudio(client, chunks);
     latency = (await client.next("response_complete", { timeoutMs: 30_000 })).data.latency;
-    afterTurn = await scrape(`${server.url}/metrics`);
+    afterTurn = await scrape(`${server.url}/metrics`, asAdmin);
   }, 90_000);
 
   test("every metric of the issue and the process defaults are exposed", () => {
@@ -150,7 +155,7 @@ describe("/metrics after one voice turn", () => {
     client.send({ type: "stop" });
     await client.next("session_ended", { from });
     await client.closed();
-    const after = await scrape(`${server.url}/metrics`);
+    const after = await scrape(`${server.url}/metrics`, asAdmin);
     expect(value(after, "morgan_interruptions_total", { reason: "client" })).toBe(1);
     expect(value(after, "morgan_turns_total", { source: "text", outcome: "interrupted" })).toBe(1);
     expect(value(after, "morgan_sessions_closed_total", { status: "completed" })).toBe(1);
@@ -159,11 +164,14 @@ describe("/metrics after one voice turn", () => {
     expect(value(after, "morgan_ws_connections_closed_total", { code: "1000" })).toBe(1);
   }, 40_000);
 
-  test("the main port's /metrics refuses clients that are not on loopback; the metrics port serves them", async () => {
+  test("the main port's /metrics needs the admin scope, from any address; the metrics port serves anyone who reaches it", async () => {
     const address = outsideAddress();
-    const refused = await fetch(`http://${address}:${server.port}/metrics`);
-    expect(refused.status).toBe(403);
-    expect(((await refused.json()) as { error: string }).error).toBe("forbidden");
+    const anonymous = await fetch(`http://${address}:${server.port}/metrics`);
+    expect(anonymous.status).toBe(401);
+    const user = await fetch(`http://${address}:${server.port}/metrics`, { headers: { authorization: `Bearer ${KEYS.user}` } });
+    expect(user.status).toBe(403);
+    expect(((await user.json()) as { error: string }).error).toBe("forbidden");
+    expect((await fetch(`http://${address}:${server.port}/metrics`, { headers: asAdmin })).status).toBe(200);
     expect((await fetch(`http://${address}:${metricsPort}/metrics`)).status).toBe(200);
   });
 });

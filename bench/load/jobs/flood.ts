@@ -13,7 +13,7 @@ export async function flood(job: Extract<Job, { kind: "flood" }>): Promise<Flood
   const errors: string[] = [];
   const sockets = await Promise.all(
     Array.from({ length: job.connections }, async () => {
-      const socket = await LoadSocket.connect(`${job.wsUrl}/ws/stream`);
+      const socket = await LoadSocket.connect(`${job.wsUrl}/ws/stream`, undefined, job.protocols);
       await socket.start({});
       return socket;
     }),

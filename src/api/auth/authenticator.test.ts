@@ -149,6 +149,14 @@ describe("client tokens", () => {
     expect((await refusal(auth.authenticate(forged))).message).toContain("cid");
   });
 
+  test("a token verified once is not trusted past its expiry (the verified-token cache ends with the token)", async () => {
+    const { token } = await auth.clientTokens!.mint({ userId: "dora", ttlS: 1 });
+    expect((await auth.authenticate(token)).userId).toBe("dora");
+    expect((await auth.authenticate(token)).userId).toBe("dora");
+    await Bun.sleep(1_100);
+    expect(await refusal(auth.authenticate(token))).toEqual({ status: 401, message: "invalid token: expired" });
+  });
+
   test("accepted beside jwt mode; without a client-token secret they are not", async () => {
     const jwtEnv = { MORGAN_AUTH_MODE: "jwt", MORGAN_JWT_SECRET: SECRET, MORGAN_JWT_ISSUER: valid.iss, MORGAN_JWT_AUDIENCE: valid.aud };
     const withTokens = createAuthenticator(testConfig({ ...jwtEnv, MORGAN_CLIENT_TOKEN_SECRET: CLIENT_SECRET }).auth);

@@ -27,15 +27,26 @@ export function createAuthenticator(settings: Config["auth"]): Authenticator {
   const jwt = settings.mode === "jwt" ? jwtVerifier(settings.jwt) : undefined;
   const minted = settings.clientTokens.secret ? clientTokens(settings.clientTokens.secret) : undefined;
 
+  const recent = new VerifiedTokens();
+  const verifyToken = async (token: string): Promise<Principal> => {
+    const cached = recent.get(token);
+    if (cached) return cached;
+    const claims = unverifiedClaims(token);
+    let principal: Principal;
+    if (minted && claims.iss === CLIENT_TOKEN_ISSUER) principal = await minted.verify(token);
+    else if (jwt) principal = await jwt(token);
+    else throw unauthorized("invalid credentials");
+    recent.add(token, principal, (claims.exp ?? 0) * 1000);
+    return principal;
+  };
+
   const authenticate = async (credential: string | undefined): Promise<Principal> => {
     if (!credential) throw unauthorized("credentials required: send Authorization: Bearer <API key or token> (docs/security.md)");
     // Every key is compared, whatever the credential looks like, so timing tells nothing about keys.
     const key = findApiKey(keys, credential);
     if (key) return apiKeyPrincipal(key);
     if (!looksLikeJwt(credential)) throw unauthorized("invalid credentials");
-    if (minted && issuerOf(credential) === CLIENT_TOKEN_ISSUER) return minted.verify(credential);
-    if (jwt) return jwt(credential);
-    throw unauthorized("invalid credentials");
+    return verifyToken(credential);
   };
   return { mode: settings.mode, authenticate, clientTokens: minted };
 }
@@ -45,11 +56,37 @@ function looksLikeJwt(credential: string): boolean {
   return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(credential);
 }
 
-/** The unverified `iss`, only to choose the verifier; the chosen one checks everything. */
-function issuerOf(token: string): string | undefined {
+/** The unverified claims, only to choose the verifier and bound the cache; the verifier checks everything. */
+function unverifiedClaims(token: string): { iss?: string; exp?: number } {
   try {
-    return decodeJwt(token).iss;
+    return decodeJwt(token);
   } catch {
+    return {};
+  }
+}
+
+/**
+ * Tokens already verified, until they expire (at most a minute): a browser's token arrives on every
+ * REST request, and checking its signature each time is most of what authentication costs. Keyed by
+ * the whole token, which only its signer can produce; bounded, oldest out first.
+ */
+class VerifiedTokens {
+  static readonly MAX_ENTRIES = 10_000;
+  static readonly MAX_AGE_MS = 60_000;
+  readonly #entries = new Map<string, { principal: Principal; until: number }>();
+
+  get(token: string, now = Date.now()): Principal | undefined {
+    const entry = this.#entries.get(token);
+    if (!entry) return undefined;
+    if (entry.until > now) return entry.principal;
+    this.#entries.delete(token);
     return undefined;
+  }
+
+  add(token: string, principal: Principal, expiresAt: number, now = Date.now()): void {
+    const until = Math.min(expiresAt, now + VerifiedTokens.MAX_AGE_MS);
+    if (until <= now) return;
+    if (this.#entries.size >= VerifiedTokens.MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value!);
+    this.#entries.set(token, { principal, until });
   }
 }

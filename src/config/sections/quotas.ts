@@ -4,7 +4,7 @@ import { defineSection } from "../section.ts";
 
 /**
  * Limits that shed abuse at its source (docs/security.md, "Quotas and abuse"): a client over one is
- * answered `rate_limited` on the WebSocket, or 429 with Retry-After on an upgrade, and other clients
+ * answered `rate_limited` on the WebSocket, or 429 with Retry-After over HTTP, and other clients
  * are not slowed down. Counts are per server instance.
  */
 export const quotasSection = defineSection({
@@ -24,6 +24,8 @@ export const quotasSection = defineSection({
       maxQueuedMessages: intField(8, 100_000, 256),
       /** Conversation writes a session may have waiting (user messages and replies); a turn over it is refused. */
       maxPendingWrites: intField(1, 10_000, 8),
+      /** HTTP API requests (/v1/* and the seed's model routes) per minute per API key or token user, or per IP without one. */
+      httpRequestsPerMinute: intField(1, 10_000_000, 1200),
     })
     .prefault({}),
   env: {
@@ -34,5 +36,6 @@ export const quotasSection = defineSection({
     MORGAN_QUOTA_TURN_BURST: "turnBurst",
     MORGAN_QUOTA_MAX_QUEUED_MESSAGES: "maxQueuedMessages",
     MORGAN_QUOTA_MAX_PENDING_WRITES: "maxPendingWrites",
+    MORGAN_QUOTA_HTTP_REQUESTS_PER_MINUTE: "httpRequestsPerMinute",
   },
 });

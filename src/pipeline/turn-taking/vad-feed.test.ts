@@ -62,3 +62,29 @@ test("a failed request is reported and the feed goes on", async () => {
   expect(failures.length).toBe(1);
   expect(frames).toBe(2);
 });
+
+test("cancel aborts the request in flight and drops what waits: nothing is reported and idle resolves at once", async () => {
+  const requests: AbortSignal[] = [];
+  const stream: VadStream = {
+    // Answers only when aborted, as a Triton with no free sequence slot does until its deadline.
+    push: (_samples, signal) =>
+      new Promise((_resolve, reject) => {
+        requests.push(signal!);
+        signal!.addEventListener("abort", () => reject(signal!.reason));
+      }),
+    close: async () => {},
+  };
+  const reported: string[] = [];
+  const feed = new VadFeed(() => stream, { frames: () => reported.push("frames"), failed: () => reported.push("failed") });
+  for (let i = 0; i < 10; i++) feed.push({ samples: new Float32Array(320), receivedAt: i });
+  await Bun.sleep(5);
+  const started = performance.now();
+  feed.cancel();
+  await feed.idle();
+  expect(performance.now() - started).toBeLessThan(100);
+  expect(requests.length).toBe(1);
+  expect(requests[0]!.aborted).toBe(true);
+  feed.push({ samples: new Float32Array(320), receivedAt: 99 });
+  expect(feed.busy).toBe(false);
+  expect(reported).toEqual([]);
+});
