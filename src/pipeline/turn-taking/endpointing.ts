@@ -78,10 +78,14 @@ export class Endpointer {
    */
   modelAnswer(pause: number, probability: number, textProbability: number | null): EndpointAction[] {
     if (!this.speaking || pause !== this.pause || !this.pauseAnnounced) return [];
-    const options = this.options();
-    if (probability < completionThreshold(options)) return [];
-    if (textProbability !== null && textProbability < textCompletionThreshold(options)) return [];
+    if (!this.soundsComplete(probability)) return [];
+    if (textProbability !== null && textProbability < textCompletionThreshold(this.options())) return [];
     return this.end("model");
+  }
+
+  /** Whether Smart Turn's probability is enough, for the session's eagerness, to end the turn if the words agree. */
+  soundsComplete(probability: number): boolean {
+    return probability >= completionThreshold(this.options());
   }
 
   /** The client says the utterance is over (utterance_end), speech heard or not. */

@@ -217,24 +217,28 @@ export class TurnTaking extends Stage implements ReplyReporter {
 
   /**
    * At the first frame of a pause: finalise speech recognition early and, in semantic mode, ask the
-   * turn model about the audio and, once the speculative final is in, about the words.
+   * turn model about the audio and, if it says complete, about the words (once the speculative final
+   * is in).
    */
   private onPause(pause: number): void {
     this.recognizer.speculate();
     if (this.deps.settings().turnTaking.endpointing.mode !== "semantic") return;
     const query = new AbortController();
     this.turnQuery = query;
-    const audio = this.deps.turn.predict(this.recognizer.recent(TURN_MODEL_WINDOW_MS), query.signal);
-    const words = this.textVerdict(this.recognizer.speculation, query.signal);
-    Promise.all([audio, words]).then(
-      ([probability, textProbability]) => {
-        if (!query.signal.aborted) this.apply(this.endpointer.modelAnswer(pause, probability, textProbability));
-      },
-      (error) => {
-        // The maximum wait still ends the turn; the user waits longer, nothing is lost.
-        if (!query.signal.aborted) this.log.warn({ err: error }, "the turn model failed; waiting for the maximum silence");
-      },
-    );
+    this.judgePause(pause, query.signal).catch((error) => {
+      // The maximum wait still ends the turn; the user waits longer, nothing is lost.
+      if (!query.signal.aborted) this.log.warn({ err: error }, "the turn model failed; waiting for the maximum silence");
+    });
+  }
+
+  private async judgePause(pause: number, signal: AbortSignal): Promise<void> {
+    const words = this.recognizer.speculation;
+    const probability = await this.deps.turn.predict(this.recognizer.recent(TURN_MODEL_WINDOW_MS), signal);
+    // Audio that sounds unfinished holds the turn whatever the words say: the text check, which costs
+    // a share of a loaded core, is asked only when it could change the answer. The STT final it reads
+    // is usually later than the audio's answer anyway.
+    const textProbability = this.endpointer.soundsComplete(probability) ? await this.textVerdict(words, signal) : null;
+    if (!signal.aborted) this.apply(this.endpointer.modelAnswer(pause, probability, textProbability));
   }
 
   /**
