@@ -30,7 +30,7 @@ async function run(command: string[], stdin?: string): Promise<{ code: number; o
   try {
     child = Bun.spawn(command, { cwd: ROOT, stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin), stdout: "pipe", stderr: "pipe" });
   } catch (error) {
-    throw new Error(`${command[0]} is needed by this test and could not be run (${(error as Error).message})`);
+    throw new Error(`${command[0]} is needed by this test and could not be run (${(error as Error).message})${command[0] === "kubectl" ? "; kubectl 1.21 or later (Kustomize v4+) renders these files" : ""}`);
   }
   const [code, out, err] = await Promise.all([child.exited, new Response(child.stdout).text(), new Response(child.stderr).text()]);
   return { code, out, err };

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { pcmChunks, silence, speak } from "../pipeline/support/speech";
 import { type Arrival, ResilientSession } from "./resilient-session";
+import { processAlive } from "../helpers/services.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const PORT_BASE = 8450;
@@ -241,6 +242,13 @@ describe("cluster: HAProxy, three gateways, two Tritons, Redis Sentinel, faults 
 
     expect(problems).toEqual([]);
     expect({ lost, duplicated }).toEqual({ lost: 0, duplicated: 0 });
+    // A Triton's death costs at most the turn each session had in flight on it (issue 15's target).
+    const tritonFault = faults.find((fault) => fault.kind.startsWith("Triton"))!;
+    const failedAfterTriton = sessions.map((session) => ({
+      session: session.name,
+      failed: session.turns.flatMap((turn) => turn.failures).filter((failure) => failure.at >= tritonFault.at && !failure.why.startsWith("closed")).map((failure) => failure.why),
+    }));
+    expect(failedAfterTriton.filter((entry) => entry.failed.length > 1)).toEqual([]);
     // Each fault hit someone, so the figures above measure something.
     for (const fault of faults) expect({ kind: fault.kind, measured: fault.disruptionsMs.length > 0 }).toEqual({ kind: fault.kind, measured: true });
   }, 300_000);
@@ -248,14 +256,6 @@ describe("cluster: HAProxy, three gateways, two Tritons, Redis Sentinel, faults 
   test("up again changes nothing; down stops every process up started, and again is harmless", async () => {
     const pidFiles = () => [...new Bun.Glob("**/*.pid").scanSync({ cwd: dir })].map((file) => join(dir, file));
     const pids = () => Object.fromEntries(pidFiles().map((file) => [file.slice(dir.length + 1), Number(readFileSync(file, "utf8").trim())]));
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     const before = pids();
     // Gateways (3), HAProxy, two Tritons with their supervisors, two Redis servers and three Sentinels.
     expect(Object.keys(before).length).toBeGreaterThanOrEqual(13);
@@ -266,7 +266,7 @@ describe("cluster: HAProxy, three gateways, two Tritons, Redis Sentinel, faults 
     expect(pids()).toEqual(before);
 
     await cluster("down");
-    expect(Object.entries(before).filter(([, pid]) => alive(pid))).toEqual([]);
+    expect(Object.entries(before).filter(([, pid]) => processAlive(pid))).toEqual([]);
     expect(await fetch(`http://127.0.0.1:${PORT_BASE}/ready`).then(() => "answered", () => "refused")).toBe("refused");
     await cluster("down");
   }, 180_000);

@@ -6,20 +6,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { appendFileSync, readFileSync, readdirSync } from "node:fs";
 import { PrivateTriton } from "../helpers/private-triton.ts";
-import { waitFor } from "../helpers/services.ts";
+import { processAlive, waitFor } from "../helpers/services.ts";
 
 const triton = new PrivateTriton(["turn"], { TRITON_PROBE_INTERVAL_S: "0.5", TRITON_PROBE_TIMEOUT_S: "1", TRITON_PROBE_FAILURES: "3", TRITON_KILL_GRACE_S: "2" });
 beforeAll(() => triton.start(), 120_000);
 afterAll(() => triton.stop(), 60_000);
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const count = (text: string, needle: string) => text.split(needle).length - 1;
 
 /** Waits until the supervisor has seen the current server live, so that a fault counts as one after start-up. */
@@ -50,7 +42,7 @@ test("a server that stops answering (SIGSTOP, standing in for 2.51's hang after 
   process.kill(pid, "SIGSTOP");
   const next = await restartedAfter(pid);
   expect(next).not.toBe(pid);
-  expect(alive(pid)).toBe(false);
+  expect(processAlive(pid)).toBe(false);
   const log = triton.log();
   expect(log).toContain("restarting: health probe failed 3 times in a row (hung)");
   expect(log).toContain(`tritonserver (pid ${pid}) ignored SIGTERM for 2 s; SIGKILL`);
@@ -74,8 +66,8 @@ test("stop.sh stops the supervisor, the server and its python backend stubs", as
   const stubs = processesMentioning(triton.runDir).filter((p) => p !== pid && p !== supervisor);
   expect(stubs.length).toBeGreaterThan(0);
   await triton.stopServer();
-  expect(alive(supervisor)).toBe(false);
-  expect(alive(pid)).toBe(false);
+  expect(processAlive(supervisor)).toBe(false);
+  expect(processAlive(pid)).toBe(false);
   expect(processesMentioning(triton.runDir)).toEqual([]);
 }, 60_000);
 
