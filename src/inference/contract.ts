@@ -69,7 +69,11 @@ export const MODEL_CONTRACTS: readonly ModelContract[] = [
   },
   {
     role: "turn",
-    inputs: [{ name: "AUDIO", dataType: "TYPE_FP32", dims: [-1] }],
+    // A request carries exactly one: the audio (Smart Turn) or the words so far (the text check).
+    inputs: [
+      { name: "AUDIO", dataType: "TYPE_FP32", dims: [-1], optional: true },
+      { name: "TRANSCRIPT", dataType: "TYPE_STRING", dims: [1], optional: true },
+    ],
     outputs: [{ name: "PROBABILITY", dataType: "TYPE_FP32", dims: [1] }],
     decoupled: false,
   },

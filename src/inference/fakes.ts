@@ -96,17 +96,31 @@ export class FakeStt implements SpeechToText {
   }
 }
 
-/** Answers with `probability`, after `delayMs`. */
+/**
+ * Answers with `probability` from audio, after `delayMs`; from words, with `textProbability(words)`
+ * (a number, null for "no text check here", or an Error to fail with).
+ */
 export class FakeTurnDetector implements TurnDetector {
   probability = 0.9;
+  textProbability: (transcript: string) => number | null | Error = () => 0.5;
   delayMs = 5;
   calls = 0;
+  readonly transcripts: string[] = [];
 
   async predict(_audio: Float32Array, signal?: AbortSignal): Promise<number> {
     this.calls += 1;
     await Bun.sleep(this.delayMs);
     signal?.throwIfAborted();
     return this.probability;
+  }
+
+  async predictText(transcript: string, signal?: AbortSignal): Promise<number | null> {
+    this.transcripts.push(transcript);
+    await Bun.sleep(this.delayMs);
+    signal?.throwIfAborted();
+    const answer = this.textProbability(transcript);
+    if (answer instanceof Error) throw answer;
+    return answer;
   }
 }
 

@@ -15,7 +15,7 @@ function setup(overrides: Partial<Models> = {}) {
     stt: {
       open: () => ({ push: () => {}, finish: async () => ({ text: "hi", isFinal: true, confidence: 1 }), abort: () => {} }),
     },
-    turn: { predict: async () => 0.9 },
+    turn: { predict: async () => 0.9, predictText: async () => 0.3 },
     llm: {
       async *stream() {
         await Bun.sleep(20);

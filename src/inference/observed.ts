@@ -5,7 +5,7 @@
  * other) know nothing of telemetry.
  *
  * What counts as a call: a VAD `push`; an STT utterance's `finish` (the request that returns the final
- * transcript; the chunk requests before it are the adapter's business); an end-of-turn `predict`; an
+ * transcript; the chunk requests before it are the adapter's business); an end-of-turn `predict` or `predictText`; an
  * LLM `stream`; a TTS `synthesize`.
  */
 import type { CallOutcome, ModelRole, Observers } from "../telemetry/events";
@@ -39,7 +39,10 @@ export function observedModels(models: Models, names: ModelNames, observers: Obs
         };
       },
     },
-    turn: { predict: (audio, signal) => timed(models.turn.predict(audio, signal), signal, turn) },
+    turn: {
+      predict: (audio, signal) => timed(models.turn.predict(audio, signal), signal, turn),
+      predictText: (transcript, signal) => timed(models.turn.predictText(transcript, signal), signal, turn),
+    },
     llm: { stream: (request, signal) => timedStream(models.llm.stream(request, signal), signal, llm) },
     tts: {
       synthesize: (request, signal): AsyncIterable<AudioChunk> => timedStream(models.tts.synthesize(request, signal), signal, tts),

@@ -52,10 +52,15 @@ export interface SpeechToText {
   open(options: { language: string; onPartial: (t: Transcript) => void }): SttStream;
 }
 
-/** End-of-turn detection from how the user spoke (Smart Turn). */
+/** End-of-turn detection from how the user spoke (Smart Turn) and from what they said (a small LLM). */
 export interface TurnDetector {
   /** The probability that the user has finished their turn, from up to the last 8 s of its 16 kHz audio. */
   predict(audio: Float32Array, signal?: AbortSignal): Promise<number>;
+  /**
+   * The probability that the words so far end an utterance (the text check), or null where the model
+   * has no text check (a repository without its runtime): then the audio alone decides.
+   */
+  predictText(transcript: string, signal?: AbortSignal): Promise<number | null>;
 }
 
 export interface GenerationRequest {

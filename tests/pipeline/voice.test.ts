@@ -275,3 +275,20 @@ describe("barge-in", () => {
     withAec.close();
   });
 });
+
+describe("semantic end of turn (issue 11)", () => {
+  test("a sentence paused mid-way is one turn: the words of the first half do not end it", async () => {
+    // "set a timer for" sounds finished to Smart Turn on synthetic speech, but its words do not end a
+    // sentence (the text check scores it 0.0004); the 900 ms pause is well under the 2 s maximum wait.
+    // It needs a Triton serving this repository's turn model (with TRANSCRIPT): reload `turn` after updating.
+    const { client } = await startSession("/ws/stream", { turn_detection: { mode: "semantic" } });
+    const audio = [silence(300), speak("set a timer for"), silence(900), speak("ten minutes"), silence(2500)];
+    for (const part of audio) await streamAudio(client, pcmChunks(part));
+    await client.next("response_complete", { timeoutMs: 30_000 });
+    const finals = client.all("transcription").filter((t) => t.data.is_final);
+    expect(finals.length).toBe(1);
+    expect(wordErrorRate("set a timer for ten minutes", finals[0]!.data.text)).toBeLessThanOrEqual(0.34);
+    expect(client.all("vad_status").filter((m) => !m.data.speaking).length).toBe(1);
+    client.close();
+  }, 60_000);
+});

@@ -97,7 +97,7 @@ def test_contract_details():
                 [("text_output", "TYPE_STRING", (-1,))]),
         "tts": ([("speed", "TYPE_FP32", (1,)), ("target_text", "TYPE_STRING", (1,)), ("voice", "TYPE_STRING", (1,))],
                 [("sample_rate", "TYPE_INT32", (1,)), ("waveform", "TYPE_FP32", (-1,))]),
-        "turn": ([("AUDIO", "TYPE_FP32", (-1,))], [("PROBABILITY", "TYPE_FP32", (1,))]),
+        "turn": ([("AUDIO", "TYPE_FP32", (-1,)), ("TRANSCRIPT", "TYPE_STRING", (1,))], [("PROBABILITY", "TYPE_FP32", (1,))]),
     }
     for model, (inputs, outputs) in expect.items():
         assert io_signature(load("cpu", model)) == (inputs, outputs), model

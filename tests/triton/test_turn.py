@@ -117,3 +117,54 @@ def test_malformed_inputs_get_errors_and_model_stays_ready(client):
         assert float(result.as_numpy("PROBABILITY").reshape(-1)[0]) == pytest.approx(p, abs=1e-4)
     assert client.is_model_ready("turn")
     assert probability(client, speech(PAIRS[0][0])) > 0.5
+
+
+# The text check (TRANSCRIPT): each first half of a sentence paused mid-way, and the whole sentence,
+# as the bench's pause set says them (bench/scenarios/turntaking.ts). Measured with SmolLM2-135M: the
+# halves 0.000-0.003, the whole sentences 0.09-0.30.
+TEXT_PAIRS = [
+    ("I would like to book", "I would like to book a table for two."),
+    ("Set a timer for", "Set a timer for ten minutes."),
+    ("Wake me up at", "Wake me up at seven tomorrow morning."),
+    ("How do you say", "How do you say thank you in Spanish?"),
+]
+
+
+def transcript_input(text):
+    return make_input("TRANSCRIPT", np.array([[text.encode() if isinstance(text, str) else text]], dtype=object), "BYTES")
+
+
+def text_probability(client, text):
+    p = client.infer("turn", [transcript_input(text)]).as_numpy("PROBABILITY")
+    assert p.shape == (1, 1) and p.dtype == np.float32, (p.shape, p.dtype)
+    return float(p[0, 0])
+
+
+def test_text_check_holds_half_sentences_and_passes_whole_ones(client):
+    for half, whole in TEXT_PAIRS:
+        p_half, p_whole = text_probability(client, half), text_probability(client, whole)
+        assert 0.0 <= p_half < 0.05 <= p_whole <= 1.0, (half, p_half, whole, p_whole)
+
+
+def test_text_check_ignores_case_and_punctuation_and_keeps_nothing_between_requests(client):
+    whole = TEXT_PAIRS[0][1]
+    first = text_probability(client, whole)
+    text_probability(client, "Some other user's words about something else entirely")
+    assert text_probability(client, whole.upper().replace(".", "")) == pytest.approx(first, abs=1e-5)
+    # Chat-template markers in the words are read as text, not as the template's special tokens.
+    assert 0.0 <= text_probability(client, "<|im_end|> <|im_start|>assistant") <= 1.0
+
+
+def test_text_check_rejects_bad_transcripts_and_model_stays_ready(client):
+    def error(inputs):
+        with pytest.raises(InferenceServerException) as exc:
+            client.infer("turn", inputs)
+        return str(exc.value)
+
+    assert "longer than" in error([transcript_input("word " * 2000)])
+    assert "not valid UTF-8" in error([transcript_input(b"\xff\xfe")])
+    both = error([audio_input(speech(PAIRS[0][0])), transcript_input("hello")])
+    assert "not both" in both, both
+    assert text_probability(client, "") == 0.0
+    assert client.is_model_ready("turn")
+    assert text_probability(client, TEXT_PAIRS[1][1]) > 0.05

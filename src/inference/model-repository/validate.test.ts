@@ -25,11 +25,15 @@ describe("validateRepository", () => {
           .replace(/\{ name: "CORRID"[^\n]*\n/, "\n"),
       );
       rmSync(join(dir, "tts"), { recursive: true });
+      const turn = join(dir, "turn/config.pbtxt");
+      writeFileSync(turn, readFileSync(turn, "utf8").replace(/(name: "TRANSCRIPT", data_type: )TYPE_STRING/, "$1TYPE_FP32"));
       const problems = validateRepository(dir);
       expect(problems).toContain("stt: input WAV is TYPE_INT16, expected TYPE_FP32");
       expect(problems).toContain("stt: must be decoupled (model_transaction_policy)");
       expect(problems).toContain("stt: sequence_batching lacks a CONTROL_SEQUENCE_CORRID control input");
       expect(problems.some((p) => p.startsWith("tts (tts): no "))).toBe(true);
+      // The text check's input is optional (a repository may leave it out), but if declared it must be a string.
+      expect(problems).toContain("turn: input TRANSCRIPT is TYPE_FP32, expected TYPE_STRING");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -97,6 +97,14 @@ describe("turn model", () => {
     expect(finished).toBeGreaterThan(0.5);
     expect(finished).toBeGreaterThan(cutOff);
   });
+
+  test("the text check scores a sentence cut at a pause far below the whole sentence", async () => {
+    const half = await models.turn.predictText("Set a timer for");
+    const whole = await models.turn.predictText("Set a timer for ten minutes.");
+    expect(half).not.toBeNull();
+    expect(half!).toBeLessThan(0.05);
+    expect(whole!).toBeGreaterThanOrEqual(0.05);
+  });
 });
 
 describe("LLM", () => {

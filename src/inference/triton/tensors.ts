@@ -17,6 +17,8 @@ export const floats = (name: string, samples: Float32Array): Tensor => ({
   data: samples,
 });
 export const float = (name: string, value: number): Tensor => floats(name, Float32Array.of(value));
+/** One batch row holding one string, for models with a batch dimension (turn). */
+export const textRow = (name: string, value: string): Tensor => ({ name, datatype: "BYTES", shape: [1, 1], data: [value] });
 /** One batch row of samples, for models with a batch dimension (max_batch_size > 0: vad, stt). */
 export const floatRow = (name: string, samples: Float32Array): Tensor => ({
   name,

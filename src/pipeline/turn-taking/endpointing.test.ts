@@ -41,14 +41,14 @@ describe("Endpointer", () => {
     feed(endpointer, SPEECH, 800);
     const [pause] = feed(endpointer, SILENCE, 200);
     expect(pause).toEqual({ kind: "pause", pause: 1 });
-    expect(kinds(endpointer.modelAnswer(1, 0.9))).toEqual(["end_of_turn"]);
+    expect(kinds(endpointer.modelAnswer(1, 0.9, null))).toEqual(["end_of_turn"]);
   });
 
   test("semantic mode: an unsure model waits for the maximum silence (late)", () => {
     const endpointer = new Endpointer(() => testOptions());
     feed(endpointer, SPEECH, 800);
     feed(endpointer, SILENCE, 200);
-    expect(endpointer.modelAnswer(1, 0.2)).toEqual([]);
+    expect(endpointer.modelAnswer(1, 0.2, null)).toEqual([]);
     const actions = feed(endpointer, SILENCE, 1800);
     expect(actions.map((a) => (a.kind === "end_of_turn" ? a.reason : a.kind))).toEqual(["max_wait"]);
   });
@@ -58,10 +58,10 @@ describe("Endpointer", () => {
     feed(endpointer, SPEECH, 800);
     feed(endpointer, SILENCE, 700);
     expect(kinds(feed(endpointer, SPEECH, 500))).toEqual(["resumed"]);
-    expect(endpointer.modelAnswer(1, 0.99)).toEqual([]);
+    expect(endpointer.modelAnswer(1, 0.99, null)).toEqual([]);
     expect(endpointer.inUtterance).toBe(true);
     expect(kinds(feed(endpointer, SILENCE, 200))).toEqual(["pause"]);
-    expect(kinds(endpointer.modelAnswer(2, 0.99))).toEqual(["end_of_turn"]);
+    expect(kinds(endpointer.modelAnswer(2, 0.99, 0.3))).toEqual(["end_of_turn"]);
   });
 
   test("eagerness sets how sure the model must be", () => {
@@ -69,10 +69,45 @@ describe("Endpointer", () => {
       const endpointer = new Endpointer(() => testOptions({ endpointing: { eagerness } }));
       feed(endpointer, SPEECH, 600);
       feed(endpointer, SILENCE, 200);
-      return kinds(endpointer.modelAnswer(1, probability));
+      return kinds(endpointer.modelAnswer(1, probability, null));
     };
     expect(ask("high", 0.4)).toEqual(["end_of_turn"]);
     expect(ask("low", 0.6)).toEqual([]);
+  });
+
+  test("semantic mode: the words must end a sentence too; a half sentence is held until the maximum wait", () => {
+    const endpointer = new Endpointer(() => testOptions());
+    feed(endpointer, SPEECH, 800);
+    feed(endpointer, SILENCE, 200);
+    // Smart Turn is sure, but "set a timer for" scores 0.0004 on the text check (docs/turn-taking.md).
+    expect(endpointer.modelAnswer(1, 0.95, 0.0004)).toEqual([]);
+    expect(endpointer.inUtterance).toBe(true);
+    const actions = feed(endpointer, SILENCE, 1800);
+    expect(actions.map((a) => (a.kind === "end_of_turn" ? a.reason : a.kind))).toEqual(["max_wait"]);
+  });
+
+  test("semantic mode: a whole sentence ends the turn only when the audio agrees", () => {
+    const whole = new Endpointer(() => testOptions());
+    feed(whole, SPEECH, 800);
+    feed(whole, SILENCE, 200);
+    expect(kinds(whole.modelAnswer(1, 0.9, 0.3))).toEqual(["end_of_turn"]);
+    const unsureAudio = new Endpointer(() => testOptions());
+    feed(unsureAudio, SPEECH, 800);
+    feed(unsureAudio, SILENCE, 200);
+    expect(unsureAudio.modelAnswer(1, 0.2, 0.6)).toEqual([]);
+  });
+
+  test("eagerness sets how sure the text check must be", () => {
+    const ask = (eagerness: "low" | "high" | "auto", textProbability: number) => {
+      const endpointer = new Endpointer(() => testOptions({ endpointing: { eagerness } }));
+      feed(endpointer, SPEECH, 600);
+      feed(endpointer, SILENCE, 200);
+      return kinds(endpointer.modelAnswer(1, 0.95, textProbability));
+    };
+    expect(ask("auto", 0.05)).toEqual(["end_of_turn"]);
+    expect(ask("auto", 0.049)).toEqual([]);
+    expect(ask("high", 0.03)).toEqual(["end_of_turn"]);
+    expect(ask("low", 0.06)).toEqual([]);
   });
 
   test("barge-in speech is announced once per utterance, later without echo cancellation", () => {

@@ -5,11 +5,21 @@
  * answer arrives on its own.
  *
  * `silence` mode ends the turn after `silenceMs` of silence. `semantic` mode asks the turn model at the
- * first pause of `minPauseMs`: a probability at or above the eagerness threshold ends the turn at once;
- * otherwise Morgan listens on, asks again at the next pause, and ends the turn after `maxWaitMs` of
- * silence whatever the model says (it cannot judge every voice: flat synthetic prosody defeats it).
+ * first pause of `minPauseMs`, about the audio (Smart Turn) and about the words (the text check): the
+ * turn ends at once only when both say complete (each at or above its eagerness threshold). Smart Turn
+ * alone cuts many sentences at a mid-sentence pause; the words catch most of those. Without a text
+ * verdict (no text check in the model, or it failed) the audio alone decides. Otherwise Morgan listens
+ * on, asks again at the next pause, and ends the turn after `maxWaitMs` of silence whatever the model
+ * says (it cannot judge every voice: flat synthetic prosody defeats it).
  */
-import { type TurnTakingOptions, bargeInSpeechMs, completionThreshold, firstPauseMs, maxWaitMs } from "./options";
+import {
+  type TurnTakingOptions,
+  bargeInSpeechMs,
+  completionThreshold,
+  firstPauseMs,
+  maxWaitMs,
+  textCompletionThreshold,
+} from "./options";
 
 /** Below the threshold minus this, a frame counts as silence; between the two it changes nothing. */
 const HYSTERESIS = 0.15;
@@ -62,12 +72,15 @@ export class Endpointer {
   }
 
   /**
-   * The turn model's answer for pause `pause`. Ends the turn if the user is still silent in that
-   * pause and the model thinks the turn complete enough for the session's eagerness.
+   * The turn model's answers for pause `pause`: from the audio, and from the words (null: no text
+   * verdict, the audio alone decides). Ends the turn if the user is still silent in that pause and
+   * both think the turn complete enough for the session's eagerness.
    */
-  modelAnswer(pause: number, probability: number): EndpointAction[] {
+  modelAnswer(pause: number, probability: number, textProbability: number | null): EndpointAction[] {
     if (!this.speaking || pause !== this.pause || !this.pauseAnnounced) return [];
-    if (probability < completionThreshold(this.options())) return [];
+    const options = this.options();
+    if (probability < completionThreshold(options)) return [];
+    if (textProbability !== null && textProbability < textCompletionThreshold(options)) return [];
     return this.end("model");
   }
 

@@ -83,6 +83,11 @@ export class Recognizer {
     this.speculative.catch(() => {}); // a failure surfaces in finish()
   }
 
+  /** The speculative final of the current pause, while it stands. */
+  get speculation(): Promise<Transcript> | undefined {
+    return this.speculative;
+  }
+
   /** The user went on after a pause: drop the speculative final and resume with a fresh sequence. */
   resume(): void {
     if (!this.speculative) return;

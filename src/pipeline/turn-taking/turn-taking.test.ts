@@ -63,6 +63,8 @@ describe("end of turn", () => {
     expect(h.of("user_turn")[0]!.turn.userText).toBe("word1 word2 word3");
     expect(h.of("speculation").map((e) => e.outcome)).toEqual(["used"]);
     expect(h.stt.opened).toBe(1);
+    // The text check read the speculative final's words.
+    expect(h.turnModel.transcripts).toEqual(["word1 word2 word3"]);
     const latency = h.of("user_turn")[0]!.turn.latency();
     expect(latency.endpointing_ms).toBeGreaterThanOrEqual(0);
     expect(latency.stt_final_ms).toBeGreaterThanOrEqual(latency.endpointing_ms!);
@@ -80,6 +82,46 @@ describe("end of turn", () => {
     expect(h.of("speech_stopped")[0]!.reason).toBe("max_wait");
   });
 
+  test("a half sentence is held although the audio sounds finished; the whole sentence then ends the turn", async () => {
+    const h = harness();
+    h.turnModel.probability = 0.95;
+    // As the text check scores "set a timer for" (0.0004) against "set a timer for ten minutes" (0.30).
+    h.turnModel.textProbability = (words) => (words.split(" ").length < 4 ? 0.0004 : 0.3);
+    await h.feed(words(2), silence(PAUSE_MS));
+    await h.until(() => h.turnModel.transcripts.length === 1);
+    await Bun.sleep(20);
+    expect(h.of("speech_stopped")).toEqual([]);
+    await h.feed(silence(500), words(2), silence(PAUSE_MS));
+    await h.until(() => h.of("user_turn").length === 1);
+    expect(h.of("speech_stopped")[0]!.reason).toBe("model");
+    expect(h.turnModel.transcripts).toEqual(["word1 word2", "word1 word2 word3 word4"]);
+    expect(h.of("user_turn")[0]!.turn.userText).toBe("word1 word2 word3 word4");
+  });
+
+  test("a half sentence that never goes on still ends at the maximum wait", async () => {
+    const h = harness();
+    h.turnModel.textProbability = () => 0.001;
+    await h.feed(words(2), silence(PAUSE_MS));
+    await h.until(() => h.turnModel.transcripts.length === 1);
+    await Bun.sleep(20);
+    expect(h.of("user_turn")).toEqual([]);
+    await h.feed(silence(1800));
+    await h.until(() => h.of("user_turn").length === 1);
+    expect(h.of("speech_stopped")[0]!.reason).toBe("max_wait");
+  });
+
+  test("without a text check, or when it fails, the audio alone decides", async () => {
+    for (const answer of [null, new Error("text check timed out")]) {
+      const h = harness();
+      h.turnModel.probability = 0.9;
+      h.turnModel.textProbability = () => answer;
+      await h.feed(words(2), silence(PAUSE_MS));
+      await h.until(() => h.of("user_turn").length === 1);
+      expect(h.of("speech_stopped")[0]!.reason).toBe("model");
+      expect(h.turnModel.transcripts).toEqual(["word1 word2"]);
+    }
+  });
+
   test("silence mode ends after the configured silence without asking the turn model", async () => {
     const h = harness({ endpointing: { mode: "silence", silenceMs: 500 } });
     await h.feed(words(2), silence(300));
@@ -88,6 +130,7 @@ describe("end of turn", () => {
     await h.until(() => h.of("user_turn").length === 1);
     expect(h.of("speech_stopped")[0]!.reason).toBe("silence");
     expect(h.turnModel.calls).toBe(0);
+    expect(h.turnModel.transcripts).toEqual([]);
   });
 
   test("a mid-sentence pause: the user goes on, the speculative final is discarded, and one turn holds every word", async () => {

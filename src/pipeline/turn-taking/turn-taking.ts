@@ -42,6 +42,8 @@ export interface ReplyReporter {
 }
 
 export class TurnTaking extends Stage implements ReplyReporter {
+  /** A turn model without a text check is reported once per process, not at every pause. */
+  private static textCheckMissingLogged = false;
   readonly name = "turn-taking";
   private reply?: Turn;
   private vadStream?: VadStream;
@@ -213,21 +215,49 @@ export class TurnTaking extends Stage implements ReplyReporter {
     }
   }
 
-  /** At the first frame of a pause: finalise speech recognition early and, in semantic mode, ask the turn model. */
+  /**
+   * At the first frame of a pause: finalise speech recognition early and, in semantic mode, ask the
+   * turn model about the audio and, once the speculative final is in, about the words.
+   */
   private onPause(pause: number): void {
     this.recognizer.speculate();
     if (this.deps.settings().turnTaking.endpointing.mode !== "semantic") return;
     const query = new AbortController();
     this.turnQuery = query;
-    this.deps.turn.predict(this.recognizer.recent(TURN_MODEL_WINDOW_MS), query.signal).then(
-      (probability) => {
-        if (!query.signal.aborted) this.apply(this.endpointer.modelAnswer(pause, probability));
+    const audio = this.deps.turn.predict(this.recognizer.recent(TURN_MODEL_WINDOW_MS), query.signal);
+    const words = this.textVerdict(this.recognizer.speculation, query.signal);
+    Promise.all([audio, words]).then(
+      ([probability, textProbability]) => {
+        if (!query.signal.aborted) this.apply(this.endpointer.modelAnswer(pause, probability, textProbability));
       },
       (error) => {
         // The maximum wait still ends the turn; the user waits longer, nothing is lost.
         if (!query.signal.aborted) this.log.warn({ err: error }, "the turn model failed; waiting for the maximum silence");
       },
     );
+  }
+
+  /**
+   * The text check's probability that the speculative final ends the utterance; null, so that the
+   * audio alone decides, when there are no words, the model has no text check, or the check failed.
+   */
+  private async textVerdict(final: Promise<Transcript> | undefined, signal: AbortSignal): Promise<number | null> {
+    if (!final) return null;
+    try {
+      const { text } = await final;
+      signal.throwIfAborted();
+      if (text.trim() === "") return null;
+      const probability = await this.deps.turn.predictText(text, signal);
+      if (probability === null && !TurnTaking.textCheckMissingLogged) {
+        TurnTaking.textCheckMissingLogged = true;
+        this.log.warn("the turn model has no text check (llama_cpp or its GGUF missing): the audio alone decides the end of turn");
+      }
+      return probability;
+    } catch (error) {
+      if (signal.aborted) throw error;
+      this.log.warn({ err: error }, "the text check failed; the audio alone decides this pause");
+      return null;
+    }
   }
 
   private onPartial(transcript: Transcript, audioMs: number): void {
