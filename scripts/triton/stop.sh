@@ -27,28 +27,26 @@ gone_within_timeout() {
   return 1
 }
 
+# SIGTERM to pid $1 ($2 names it), then SIGKILL if it has not exited within TIMEOUT; 1 if it needed the SIGKILL.
+terminate() {
+  kill -TERM "$1"
+  if gone_within_timeout "$1"; then
+    echo "stop.sh: $2 (pid $1) stopped"
+    return 0
+  fi
+  echo "stop.sh: $2 (pid $1) ignored SIGTERM for ${TIMEOUT}s; sending SIGKILL" >&2
+  kill -KILL "$1" 2>/dev/null || true
+  return 1
+}
+
 status=0
 if SUPERVISOR="$(live_pid "$TRITON_SUPERVISOR_PID_FILE" supervise.py)"; then
-  kill -TERM "$SUPERVISOR"
-  if gone_within_timeout "$SUPERVISOR"; then
-    echo "stop.sh: tritonserver and its supervisor (pid $SUPERVISOR) stopped"
-  else
-    echo "stop.sh: the supervisor (pid $SUPERVISOR) did not finish in ${TIMEOUT}s; sending SIGKILL" >&2
-    kill -KILL "$SUPERVISOR" 2>/dev/null || true
-    status=1
-  fi
+  terminate "$SUPERVISOR" "tritonserver and its supervisor" || status=1
 fi
 rm -f "$TRITON_SUPERVISOR_PID_FILE"
 
 if PID="$(live_pid "$TRITON_PID_FILE" tritonserver)"; then
-  kill -TERM "$PID"
-  if gone_within_timeout "$PID"; then
-    echo "stop.sh: tritonserver (pid $PID) stopped"
-  else
-    echo "stop.sh: tritonserver (pid $PID) ignored SIGTERM for ${TIMEOUT}s; sending SIGKILL" >&2
-    kill -KILL "$PID" 2>/dev/null || true
-    status=1
-  fi
+  terminate "$PID" tritonserver || status=1
 elif [[ -z "${SUPERVISOR:-}" ]]; then
   echo "stop.sh: no running tritonserver ($TRITON_PID_FILE); nothing to stop"
 fi

@@ -39,6 +39,15 @@ export const CLOSE_CODES = {
   sessionReplaced: 4003,
 } as const;
 
+/** Close codes after which resuming cannot help: the server ended, refused or handed over the session. */
+export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set<number>([
+  CLOSE_CODES.normal,
+  CLOSE_CODES.policyViolation,
+  CLOSE_CODES.messageTooBig,
+  CLOSE_CODES.resumeFailed,
+  CLOSE_CODES.sessionReplaced,
+]);
+
 export const SUPPORTED_SAMPLE_RATES = [8000, 16000, 22050, 24000, 44100, 48000] as const;
 const sampleRate = z
   .number()

@@ -8,6 +8,7 @@
  */
 import {
   CLOSE_CODES,
+  FINAL_CLOSE_CODES,
   ClientMessage,
   describeIssues,
   ServerMessage,
@@ -73,14 +74,6 @@ export interface MorganClientOptions {
 export const SUBPROTOCOL = "morgan.v1";
 export const TOKEN_SUBPROTOCOL_PREFIX = "morgan.token.";
 
-/** Close codes after which resuming cannot help: the server ended or refused the session. */
-const FINAL_CLOSE_CODES = new Set<number>([
-  CLOSE_CODES.normal,
-  CLOSE_CODES.policyViolation,
-  CLOSE_CODES.messageTooBig,
-  CLOSE_CODES.resumeFailed,
-  CLOSE_CODES.sessionReplaced,
-]);
 
 const OPEN = 1;
 

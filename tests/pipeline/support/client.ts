@@ -4,19 +4,11 @@
  * instead of hanging it.
  */
 import { withTimeout } from "../../../src/api/app";
-import { CLOSE_CODES, type ClientMessage, ServerMessage } from "../../../src/protocol/messages";
+import { FINAL_CLOSE_CODES, type ClientMessage, ServerMessage } from "../../../src/protocol/messages";
 
 export type Received = ServerMessage;
 type OfType<T extends Received["type"]> = Extract<Received, { type: T }>;
 
-/** Close codes after which resuming cannot help (the server ended, refused or handed over the session). */
-const FINAL_CLOSE_CODES = new Set<number>([
-  CLOSE_CODES.normal,
-  CLOSE_CODES.policyViolation,
-  CLOSE_CODES.messageTooBig,
-  CLOSE_CODES.resumeFailed,
-  CLOSE_CODES.sessionReplaced,
-]);
 
 export interface TestClientOptions {
   /**
