@@ -48,6 +48,13 @@ export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set<number>([
   CLOSE_CODES.sessionReplaced,
 ]);
 
+/**
+ * WebSocket subprotocols. A browser cannot set an Authorization header on a WebSocket: it offers
+ * `morgan.v1`, which the server echoes, beside `morgan.token.<token>`, which carries its credential.
+ */
+export const SUBPROTOCOL = "morgan.v1";
+export const TOKEN_SUBPROTOCOL_PREFIX = "morgan.token.";
+
 export const SUPPORTED_SAMPLE_RATES = [8000, 16000, 22050, 24000, 44100, 48000] as const;
 const sampleRate = z
   .number()

@@ -9,6 +9,8 @@
 import {
   CLOSE_CODES,
   FINAL_CLOSE_CODES,
+  SUBPROTOCOL,
+  TOKEN_SUBPROTOCOL_PREFIX,
   ClientMessage,
   describeIssues,
   ServerMessage,
@@ -67,12 +69,8 @@ export interface MorganClientOptions {
   };
 }
 
-/**
- * A browser cannot set an Authorization header on a WebSocket: it offers Morgan's subprotocol, which
- * the server echoes, beside one that carries the token (docs/security.md).
- */
-export const SUBPROTOCOL = "morgan.v1";
-export const TOKEN_SUBPROTOCOL_PREFIX = "morgan.token.";
+/** The subprotocols that carry a browser's token (docs/security.md), from the protocol module. */
+export { SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX };
 
 
 const OPEN = 1;

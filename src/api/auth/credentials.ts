@@ -3,8 +3,8 @@
  * upgrade also the `morgan.token.<token>` subprotocol (browsers cannot set headers) or `?token=`
  * (last resort: URLs reach proxies' logs; Morgan's own logs and traces redact it).
  */
-export const SUBPROTOCOL = "morgan.v1";
-export const TOKEN_SUBPROTOCOL_PREFIX = "morgan.token.";
+import { TOKEN_SUBPROTOCOL_PREFIX } from "../../protocol/messages.ts";
+
 export const TOKEN_QUERY_PARAMETER = "token";
 
 export function isWebSocketUpgrade(request: Request): boolean {
